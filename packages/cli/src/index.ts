@@ -1,0 +1,2 @@
+export { buildProgram } from './program';
+export { CliError, reportFailure } from './errors';

@@ -1,0 +1,2 @@
+export { assemble, findFasm, parseFasmError, FasmError } from './fasm-runner';
+export type { AssembleOptions, AssembleResult, FasmCommand, FasmErrorSite } from './fasm-runner';
