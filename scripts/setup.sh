@@ -26,9 +26,11 @@ fi
 
 # Debian's fasm is a 32-bit program; where the kernel cannot run 32-bit code (no IA-32
 # emulation), fasmcov runs it through qemu-i386 (see packages/fas/src/fasm-runner.ts).
-if ! fasm >/dev/null 2>&1 && ! fasm 2>&1 | grep -q 'flat assembler'; then
-  if qemu-i386 "$(command -v fasm)" 2>&1 | grep -q 'flat assembler'; then
-    say "this kernel cannot run 32-bit programs; fasm will run through qemu-i386"
+native=$(fasm 2>&1 || true)
+if [[ "$native" != *"flat assembler"* ]]; then
+  emulated=$(qemu-i386 "$(command -v fasm)" 2>&1 || true)
+  if [[ "$emulated" == *"flat assembler"* ]]; then
+    say "this kernel cannot run 32-bit programs; fasm runs through qemu-i386"
   else
     say "fasm does not run here, not even through qemu-i386"
     exit 1
