@@ -1,1 +1,19 @@
-export const packageName = '@fasmcov/report';
+export {
+  COVERAGE_SCHEMA,
+  CoverageFormatError,
+  validateCoverage,
+  normalizeCoverage,
+  mergeCoverage,
+} from './coverage/document';
+export type {
+  CoverageDocument,
+  FileCoverageRecord,
+  LineCoverage,
+  BranchCoverage,
+  FunctionCoverage,
+} from './coverage/document';
+export { summarize, summarizeFile, metric } from './coverage/summary';
+export type { CoverageSummary, Metric } from './coverage/summary';
+export { writeLcov, lcovTestName } from './coverage/lcov-writer';
+export type { LcovOptions } from './coverage/lcov-writer';
+export { toCoverageMap, toFileCoverageData } from './coverage/istanbul';
