@@ -17,3 +17,5 @@ export type { CoverageSummary, Metric } from './coverage/summary';
 export { writeLcov, lcovTestName } from './coverage/lcov-writer';
 export type { LcovOptions } from './coverage/lcov-writer';
 export { toCoverageMap, toFileCoverageData } from './coverage/istanbul';
+export { readLcov } from './coverage/lcov-reader';
+export { readCoverageFile, mergeByTest } from './coverage/coverage-files';

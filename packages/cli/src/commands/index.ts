@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerMerge } from './merge';
 
 /** Each subcommand module exports one function that adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerBench];
+// One line per command (kept unformatted so that each command adds its own line).
+// prettier-ignore
+export const commands: RegisterCommand[] = [
+  registerBench,
+  registerMerge,
+];
