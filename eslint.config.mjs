@@ -13,6 +13,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['packages/report/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', history: 'readonly', d3: 'readonly' },
+    },
+  },
+  {
     files: ['scripts/**/*.js', '**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',

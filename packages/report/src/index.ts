@@ -19,3 +19,7 @@ export type { LcovOptions } from './coverage/lcov-writer';
 export { toCoverageMap, toFileCoverageData } from './coverage/istanbul';
 export { readLcov } from './coverage/lcov-reader';
 export { readCoverageFile, mergeByTest } from './coverage/coverage-files';
+export { writeAsmHtml } from './asm-html/write-site';
+export type { AsmHtmlOptions } from './asm-html/write-site';
+export { flameTreeFromFolded } from './asm-html/flame';
+export type { FlameNode } from './asm-html/flame';
