@@ -23,3 +23,8 @@ export { writeAsmHtml } from './asm-html/write-site';
 export type { AsmHtmlOptions } from './asm-html/write-site';
 export { flameTreeFromFolded } from './asm-html/flame';
 export type { FlameNode } from './asm-html/flame';
+export { writeReports, REPORTERS, ReportError } from './reporters/write-reports';
+export type { WriteReportsOptions } from './reporters/write-reports';
+export { checkThresholds } from './reporters/thresholds';
+export type { Thresholds } from './reporters/thresholds';
+export { filterFiles } from './reporters/filter';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerMerge } from './merge';
+import { registerReport } from './report';
 
 /** Each subcommand module exports one function that adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -10,4 +11,5 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerBench,
   registerMerge,
+  registerReport,
 ];
