@@ -1,0 +1,202 @@
+import { BRANCH, BYTE_REG } from './constants';
+import { decodeInto } from './decode/decoder';
+import { EA, Insn } from './decode/insn';
+import { lookupHandler } from './exec/dispatch';
+import { GuestFault, HOST_EIP } from './fault';
+import { FlagsCore } from './flags';
+import type { Memory } from './memory';
+
+export type StopReason = 'halt' | 'budget' | 'stop';
+
+const PAGES = 1 << 20;
+
+/** 32-bit flat protected-mode IA-32 interpreter (integer instructions + MMX). */
+export class Cpu extends FlagsCore {
+  readonly regs = new Int32Array(8);
+  readonly r16 = new Uint16Array(this.regs.buffer);
+  readonly r8 = new Uint8Array(this.regs.buffer);
+  /** MMX registers: mm[2*i] = low dword, mm[2*i+1] = high dword. */
+  readonly mm = new Int32Array(16);
+  eip = 0;
+  instructionsRetired = 0;
+  hostCall: ((id: number) => void) | undefined;
+  branchHook: ((from: number, to: number, kind: number) => void) | undefined;
+  interruptHook: ((vector: number) => void) | undefined;
+  /** Address of the instruction being executed (faults and branch sources refer to it). */
+  curEip = 0;
+  /** Effective address of the last memory operand read through `readE`, for the write-back. */
+  addr = 0;
+  /** Set by hlt / stop() to end the current `run`. */
+  private exit: StopReason | undefined;
+  // Decoded-instruction cache: icSlot[page] indexes icPages (0 = nothing decoded on that page).
+  // The per-page arrays are where a block compiler can later hang compiled blocks.
+  private readonly icSlot = new Int32Array(PAGES);
+  private readonly icPages: Array<Array<Insn | undefined> | null> = [null];
+  private readonly icFree: number[] = [];
+
+  /** Per code page, which bytes belong to decoded instructions (self-modifying code detection). */
+  private readonly codeBytes = new Map<number, Uint8Array>();
+
+  constructor(readonly memory: Memory) {
+    super();
+    memory.onCodeWrite = (addr, len) => this.codeWrite(addr, len);
+  }
+
+  /** A write touched a page holding decoded code: drop that page's decoded code if it overlaps. */
+  private codeWrite(addr: number, len: number): boolean {
+    const page = addr >>> 12;
+    const map = this.codeBytes.get(page);
+    if (map === undefined) return false;
+    const start = addr & 4095;
+    const end = Math.min(start + len, 4096);
+    let hit = false;
+    for (let k = start; k < end && !hit; k++) hit = map[k] !== 0;
+    if (!hit) return true;
+    // An instruction on the previous page may extend into this one: drop that page too.
+    this.dropPage(page);
+    this.dropPage((page - 1) & (PAGES - 1));
+    return false;
+  }
+
+  private dropPage(page: number): void {
+    const s = this.icSlot[page];
+    if (s !== 0) {
+      this.icPages[s] = null;
+      this.icFree.push(s);
+      this.icSlot[page] = 0;
+    }
+    this.codeBytes.delete(page);
+  }
+
+  stop(): void {
+    this.exit = 'stop';
+  }
+  halt(): void {
+    this.exit = 'halt';
+  }
+
+  run(maxInstructions: number): StopReason {
+    this.exit = undefined;
+    const end = this.instructionsRetired + maxInstructions;
+    const icSlot = this.icSlot;
+    const icPages = this.icPages;
+    try {
+      while (this.instructionsRetired < end) {
+        const eip = this.eip;
+        const pg = icPages[icSlot[eip >>> 12]];
+        let i = pg !== null ? pg[eip & 4095] : undefined;
+        if (i === undefined) i = this.decodeAt(eip);
+        this.curEip = eip;
+        this.eip = (eip + i.len) >>> 0;
+        i.handler(this, i);
+        this.instructionsRetired++;
+        if (this.exit !== undefined) return this.exit;
+      }
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      this.eip = this.curEip;
+      if (this.branchHook) this.branchHook(this.curEip, this.curEip, BRANCH.FAULT);
+      throw e.eip === HOST_EIP ? e.at(this.curEip) : e;
+    }
+    return 'budget';
+  }
+
+  private decodeAt(eip: number): Insn {
+    this.curEip = eip;
+    const i = decodeInto((a) => this.memory.read8(a), eip, new Insn());
+    i.handler = lookupHandler(i);
+    for (let k = 0; k < i.len; k++) {
+      const a = (eip + k) >>> 0;
+      let map = this.codeBytes.get(a >>> 12);
+      if (map === undefined) {
+        map = new Uint8Array(4096);
+        this.codeBytes.set(a >>> 12, map);
+      }
+      this.memory.markCode(a);
+      map[a & 4095] = 1;
+    }
+    let s = this.icSlot[eip >>> 12];
+    if (s === 0) {
+      s = this.icFree.pop() ?? this.icPages.length;
+      this.icPages[s] = new Array<Insn | undefined>(4096).fill(undefined);
+      this.icSlot[eip >>> 12] = s;
+    }
+    const pg = this.icPages[s] as Array<Insn | undefined>;
+    pg[eip & 4095] = i;
+    return i;
+  }
+
+  fault(vector: number, detail?: string, address?: number): GuestFault {
+    return new GuestFault(vector, this.curEip, address, detail);
+  }
+
+  // ---- registers and operands (values are unsigned, masked to the operand size) ----
+  getReg(size: number, r: number): number {
+    if (size === 4) return this.regs[r] >>> 0;
+    if (size === 2) return this.r16[r << 1];
+    return this.r8[BYTE_REG[r]];
+  }
+  setReg(size: number, r: number, v: number): void {
+    if (size === 4) this.regs[r] = v;
+    else if (size === 2) this.r16[r << 1] = v;
+    else this.r8[BYTE_REG[r]] = v;
+  }
+  rd(size: number, addr: number): number {
+    if (size === 4) return this.memory.read32(addr) >>> 0;
+    if (size === 2) return this.memory.read16(addr);
+    return this.memory.read8(addr);
+  }
+  wr(size: number, addr: number, v: number): void {
+    if (size === 4) this.memory.write32(addr, v);
+    else if (size === 2) this.memory.write16(addr, v);
+    else this.memory.write8(addr, v);
+  }
+  ea(i: Insn): number {
+    const regs = this.regs;
+    switch (i.eaKind) {
+      case EA.DISP:
+        return i.disp;
+      case EA.BASE:
+        return (regs[i.base] + i.disp) | 0;
+      case EA.BASE_INDEX:
+        return (regs[i.base] + (regs[i.index] << i.shift) + i.disp) | 0;
+      case EA.INDEX:
+        return ((regs[i.index] << i.shift) + i.disp) | 0;
+      default: {
+        let a = i.disp;
+        if (i.base >= 0) a += this.r16[i.base << 1];
+        if (i.index >= 0) a += this.r16[i.index << 1];
+        return a & 0xffff;
+      }
+    }
+  }
+  /** Reads the r/m operand; remembers a memory operand's address for `writeE`. */
+  readE(i: Insn, size: number): number {
+    if (i.mod3) return this.getReg(size, i.rm);
+    this.addr = this.ea(i);
+    return this.rd(size, this.addr);
+  }
+  /** Writes the r/m operand last read by `readE` (or computes the address when not read). */
+  writeE(i: Insn, size: number, v: number, wasRead = true): void {
+    if (i.mod3) this.setReg(size, i.rm, v);
+    else this.wr(size, wasRead ? this.addr : this.ea(i), v);
+  }
+
+  // ---- stack ----
+  push(size: number, v: number): void {
+    const sp = (this.regs[4] - size) | 0;
+    this.wr(size, sp, v);
+    this.regs[4] = sp;
+  }
+  pop(size: number): number {
+    const v = this.rd(size, this.regs[4]);
+    this.regs[4] = (this.regs[4] + size) | 0;
+    return v;
+  }
+
+  /** Transfers control and reports it to the branch hook. */
+  jump(to: number, kind: number): void {
+    this.eip = to >>> 0;
+    if (this.branchHook) this.branchHook(this.curEip, this.eip, kind);
+  }
+}

@@ -1,0 +1,59 @@
+// Differential test of the CPU emulator against THIS machine's CPU (64-bit mode, same instruction
+// text assembled with use64) and, for stack instructions 64-bit mode cannot host, against qemu-i386
+// (a SECONDARY oracle: an emulator itself).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { formatMismatch, runBatch } from '../../src/diff';
+import { qemuAvailable, runQemuBatch } from '../../src/diff/qemu-oracle';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-cpu-diff-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const nativeOk = process.platform === 'linux' && process.arch === 'x64';
+if (!nativeOk)
+  console.log(
+    `skipping the real-CPU differential test: needs Linux on x86-64 (have ${process.platform}/${process.arch})`,
+  );
+const qemuOk = qemuAvailable();
+if (!qemuOk) console.log('skipping the qemu-i386 stack oracle test: qemu-i386 not installed');
+
+(nativeOk ? describe : describe.skip)('CPU vs the real CPU (64-bit mode)', () => {
+  it('4,000 random sequences (fixed seeds) match register by register, flag by flag, byte by byte', () => {
+    let cases = 0;
+    const problems: string[] = [];
+    for (const seed of [424242, 424243, 424244, 424245]) {
+      const r = runBatch({ seed, count: 1000, workDir: work });
+      cases += r.cases;
+      problems.push(...r.mismatches.slice(0, 5).map(formatMismatch));
+    }
+    expect(problems).toEqual([]);
+    expect(cases).toBe(4000);
+  });
+
+  it('detects a corrupted emulator state (the comparison can fail)', () => {
+    const flipCf = runBatch({
+      seed: 7,
+      count: 50,
+      workDir: work,
+      afterRun: (cpu) => cpu.setEflags(cpu.getEflags() ^ 1),
+    });
+    expect(flipCf.mismatches).toHaveLength(50);
+    expect(flipCf.mismatches[0].field).toBe('flag CF');
+    expect(fs.readFileSync(flipCf.mismatches[0].reproducer as string, 'utf8')).toMatch(/seed 7, case 0/);
+    const poke = runBatch({
+      seed: 8,
+      count: 20,
+      workDir: work,
+      afterRun: (cpu) => cpu.memory.write8(0x10000200, cpu.memory.read8(0x10000200) ^ 0x40),
+    });
+    expect(poke.mismatches.map((m) => m.field)).toEqual(Array(20).fill('data[ebp+0]'));
+  });
+});
+
+(qemuOk ? describe : describe.skip)('CPU vs qemu-i386 (secondary oracle) for stack instructions', () => {
+  it('600 push/pop/pushad/popad/pushfd/popfd/call/ret/enter/leave sequences match', () => {
+    const r1 = runQemuBatch(99, 300, work);
+    const r2 = runQemuBatch(100, 300, work);
+    expect([...r1.mismatches, ...r2.mismatches]).toEqual([]);
+  });
+});
