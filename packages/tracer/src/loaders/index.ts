@@ -1,0 +1,10 @@
+export { LoaderError } from './loader-error';
+export type { LoadedImage, LoadedSection } from './image';
+export { sectionAt } from './image';
+export { loadElfObject, DEFAULT_OBJECT_BASE } from './elf-object';
+export type { ObjectLoadOptions, ExternResolver } from './elf-object';
+export { loadElfExecutable } from './elf-executable';
+export { loadBinary } from './binary';
+export type { BinaryLoadOptions } from './binary';
+export { parseElf, readSymbols, readRelocations } from './elf-reader';
+export type { ElfFile, ElfSectionHeader, ElfProgramHeader, ElfSymbol, ElfRelocation } from './elf-reader';
