@@ -1,0 +1,11 @@
+export { CodeImage, ImageGapError } from './code-image';
+export { cachedClassifier } from './classifier';
+export type { BranchInfo, Classifier } from './classifier';
+export { PtPacketDecoder, dumpPackets } from './pt-packet-decoder';
+export type { PacketAt, PacketDump, PacketSource } from './pt-packet-decoder';
+export { PtFileSource } from './pt-file-source';
+export { decodeFlow } from './pt-flow-decoder';
+export type { FlowDecodeOptions, FlowError, FlowResult } from './pt-flow-decoder';
+export { instructionCounts, BlockWalkError } from './block-counts';
+export type { InstructionCount, BlockCountOptions } from './block-counts';
+export { runTraceBench } from './trace-bench';

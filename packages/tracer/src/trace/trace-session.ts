@@ -1,0 +1,66 @@
+// Wires the recorders of one run to the CPU: one branch hook feeding them all, host calls
+// bracketed (tracing stops before the host-call instruction and resumes after it), and the end.
+import type { Cpu } from '../cpu';
+import type { EdgeRecorder } from './edges';
+import type { LbrRecorder } from './lbr';
+import type { PtEncoder } from './pt-encoder';
+
+export interface TraceTargets {
+  pt?: PtEncoder;
+  edges?: EdgeRecorder;
+  lbr?: LbrRecorder;
+}
+
+export class TraceSession {
+  readonly hook: (from: number, to: number, kind: number) => void;
+  /** Host calls seen (their instructions are not in the traces). */
+  hostCalls = 0;
+
+  constructor(readonly targets: TraceTargets) {
+    const { pt, edges, lbr } = targets;
+    const hooks = [pt?.hook, edges?.hook, lbr?.hook].filter(
+      (h): h is NonNullable<typeof h> => h !== undefined,
+    );
+    // Specialised for the common cases: the hook runs on every branch.
+    if (hooks.length === 1) this.hook = hooks[0];
+    else
+      this.hook = (from, to, kind) => {
+        for (let i = 0; i < hooks.length; i++) hooks[i](from, to, kind);
+      };
+  }
+
+  start(ip: number): void {
+    this.targets.pt?.enable(ip);
+    this.targets.edges?.start(ip);
+  }
+
+  stop(ip: number): void {
+    this.targets.pt?.disable(ip);
+    this.targets.edges?.stop(ip);
+  }
+
+  /**
+   * Attaches to `cpu` (starting at its eip): sets the branch hook and wraps its host-call handler
+   * so that host calls run outside the trace. (`int n` handled by `interruptHook` needs nothing:
+   * the CPU reports it as an INT branch to the next instruction, a TIP in PT.)
+   */
+  attach(cpu: Cpu): void {
+    cpu.branchHook = this.hook;
+    const bracket = <T>(inner: ((arg: T) => void) | undefined): ((arg: T) => void) | undefined =>
+      inner &&
+      ((arg: T) => {
+        this.hostCalls++;
+        this.stop(cpu.curEip);
+        inner(arg);
+        this.start(cpu.eip);
+      });
+    cpu.hostCall = bracket(cpu.hostCall);
+    this.start(cpu.eip);
+  }
+
+  /** The run ended with `nextIp` the next instruction (after hlt, or a faulting one). */
+  finish(nextIp: number): void {
+    this.targets.pt?.finish(nextIp);
+    this.targets.edges?.stop(nextIp);
+  }
+}
