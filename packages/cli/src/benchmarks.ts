@@ -1,3 +1,8 @@
+import * as path from 'node:path';
+import { runFasBench } from '@fasmcov/fas';
+import { runTraceBench } from '@fasmcov/report';
+import { runCpuBench, runEmulatorBench } from '@fasmcov/tracer';
+
 /**
  * Registry of benchmarks for `fasmcov bench [name...]` / `npm run bench -- [name...]`.
  * Each package contributes entries; a benchmark prints its own human-readable lines through
@@ -16,5 +21,29 @@ export interface Benchmark {
 }
 
 export const benchmarks: Benchmark[] = [
-  // one line per benchmark, e.g. { name: 'fas', describe: '...', run: runFasBench },
+  {
+    name: 'fas',
+    describe: 'parse a kernel-sized .fas and build its indexes [units] [runs]',
+    run: async (ctx) => runFasBench(path.resolve(__dirname, '../../..'), ctx.log, ctx.args),
+  },
+  {
+    name: 'trace',
+    describe: 'branch recorders (PT, edges, LBR) on the emulator; PT decode',
+    run: runTraceBench,
+  },
+  {
+    name: 'interp',
+    describe:
+      'IA-32 interpreter alone (no loader, no syscalls): CRC32 table loop, insertion sort, rep movsd [repeats]',
+    run: runCpuBench,
+  },
+  {
+    name: 'cpu',
+    describe: 'emulated vs native fasm workloads (crc32, rep-movs, insertion-sort) [scale] [workload...]',
+    run: async (ctx) => {
+      const scale = ctx.args.length && !Number.isNaN(Number(ctx.args[0])) ? Number(ctx.args[0]) : 1;
+      const only = ctx.args.filter((a) => Number.isNaN(Number(a)));
+      return runEmulatorBench({ log: ctx.log, scale, only });
+    },
+  },
 ];

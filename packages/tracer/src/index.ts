@@ -1,1 +1,10 @@
-export const packageName = '@fasmcov/tracer';
+export { REG, BRANCH, FLAG, VECTOR, Memory, Cpu, GuestFault, classifyInstruction } from './cpu';
+export type { StopReason, InstructionInfo } from './cpu';
+export { measureCpu, runCpuBench } from './cpu/perf';
+export type { PerfResult } from './cpu/perf';
+export * from './trace';
+export * from './loaders';
+export * from './host';
+export * from './linux';
+export * from './bench';
+export * from './run';

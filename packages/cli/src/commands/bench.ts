@@ -8,10 +8,14 @@ export function registerBench(program: Command): void {
     .description(
       `run benchmarks (${benchmarks.map((b) => b.name).join(', ') || 'none yet'}); all when none named`,
     )
-    .argument('[names...]', 'benchmarks to run')
+    .argument('[names...]', 'the benchmark, then its arguments')
     .option('--json', 'print results as JSON')
     .action(async (names: string[], opts: { json?: boolean }) => {
-      const selected = names.length ? names.slice(0, 1) : benchmarks.map((b) => b.name);
+      const selected = !names.length
+        ? ['cpu']
+        : names[0] === 'all'
+          ? benchmarks.map((b) => b.name)
+          : names.slice(0, 1);
       const args = names.slice(1);
       const results: Record<string, unknown> = {};
       for (const name of selected) {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerExec } from './exec';
+import { registerFas } from './fas';
 import { registerMerge } from './merge';
 import { registerReport } from './report';
 
@@ -10,6 +12,8 @@ export type RegisterCommand = (program: Command) => void;
 // prettier-ignore
 export const commands: RegisterCommand[] = [
   registerBench,
+  registerExec,
+  registerFas,
   registerMerge,
   registerReport,
 ];

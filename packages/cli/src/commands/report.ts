@@ -1,5 +1,8 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
+import { FasFile } from '@fasmcov/fas';
 import {
+  coverageFromRunDir,
   checkThresholds,
   filterFiles,
   mergeByTest,
@@ -9,6 +12,7 @@ import {
   summarize,
   writeReports,
   type CoverageDocument,
+  type TraceSource,
 } from '@fasmcov/report';
 import { CliError } from '../errors';
 
@@ -19,6 +23,8 @@ interface ReportOptions {
   exclude: string[];
   root: string;
   title?: string;
+  fas?: string;
+  traceSource?: TraceSource;
   checkLines?: number;
   checkBranches?: number;
   checkFunctions?: number;
@@ -34,8 +40,20 @@ const percent = (v: string) => {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('write coverage reports from coverage files (fasmcov JSON or lcov) of one or more runs')
-    .argument('<inputs...>', 'coverage files (fasmcov coverage.json or lcov.info)')
+    .description('write coverage reports from run directories or coverage files of one or more runs')
+    .argument(
+      '<inputs...>',
+      'run directories (fasmcov exec/run --trace), fasmcov coverage.json or lcov.info files',
+    )
+    .option('--fas <file.fas>', "fasm's symbolic file of the traced program (needed for run directories)")
+    .option(
+      '--trace-source <kind>',
+      'trace to read from run directories: edges or pt (default: edges if recorded)',
+      (v) => {
+        if (v !== 'edges' && v !== 'pt') throw new CliError(`--trace-source: '${v}' is not edges or pt`);
+        return v;
+      },
+    )
     .option('-o, --output <dir>', 'output directory', 'coverage')
     .option('-r, --reporter <name>', `reporter, repeatable (${REPORTERS.join(', ')})`, collect, [])
     .option('--include <glob>', 'only files matching (repeatable)', collect, [])
@@ -47,7 +65,18 @@ export function registerReport(program: Command): void {
     .option('--check-functions <pct>', 'fail (exit 1) when function coverage is below', percent)
     .action(async (inputs: string[], opts: ReportOptions) => {
       const docs: CoverageDocument[] = [];
-      for (const f of inputs) docs.push(...(await readCoverageFile(f, opts.root)));
+      let fas: FasFile | undefined;
+      for (const f of inputs) {
+        if (fs.existsSync(f) && fs.statSync(f).isDirectory()) {
+          if (!opts.fas)
+            throw new CliError(`${f} is a run directory: --fas <file.fas> is needed to map it to source`);
+          fas ??= FasFile.read(opts.fas);
+          const run = coverageFromRunDir(f, { fas, root: opts.root, source: opts.traceSource });
+          for (const d of run.diagnostics)
+            process.stderr.write(`fasmcov: warning: ${d.file}:${d.line}: ${d.message}\n`);
+          docs.push(run.document);
+        } else docs.push(...(await readCoverageFile(f, opts.root)));
+      }
       const perTest = filterFiles(mergeByTest(docs), opts.include, opts.exclude);
       const reporters = opts.reporter.length ? opts.reporter : ['lcov', 'asm-html', 'text-summary'];
       writeReports(perTest, { root: opts.root, outDir: opts.output, reporters, title: opts.title });

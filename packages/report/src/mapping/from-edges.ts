@@ -1,0 +1,26 @@
+import { BRANCH, type AddressRange, type EdgeRecorder } from '@fasmcov/tracer';
+import { instructionCounts } from '../trace/block-counts';
+import type { Classifier } from '../trace/classifier';
+import type { AddressCounts } from './address-counts';
+
+/**
+ * Address counts from an edges trace (or a decoded PT trace's edges): instruction counts by
+ * walking from each edge destination, arms from the conditional branches' edges, entries from
+ * calls and from where the host started the guest.
+ */
+export function addressCountsFromEdges(
+  edges: EdgeRecorder,
+  opts: { classify: Classifier; read8: (addr: number) => number; ranges?: AddressRange[] },
+): AddressCounts {
+  const out: AddressCounts = { instructions: new Map(), branches: new Map(), entries: new Map() };
+  for (const ic of instructionCounts(edges, opts)) {
+    out.instructions.set(ic.address, ic.count);
+    if (ic.notTaken !== undefined)
+      out.branches.set(ic.address, { taken: ic.taken ?? 0, notTaken: ic.notTaken });
+  }
+  const enter = (a: number, n: number) => out.entries.set(a, (out.entries.get(a) ?? 0) + n);
+  for (const e of edges.edges())
+    if (e.kind === BRANCH.CALL || e.kind === BRANCH.CALL_INDIRECT) enter(e.to, e.count);
+  for (const [ip, n] of edges.startCounts) enter(ip, n);
+  return out;
+}

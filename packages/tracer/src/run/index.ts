@@ -1,0 +1,3 @@
+export * from './run-dir';
+export { RunRecorder } from './run-recorder';
+export type { RunRecorderOptions } from './run-recorder';
