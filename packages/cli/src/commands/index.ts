@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerDemo } from './demo';
 import { registerExec } from './exec';
 import { registerFas } from './fas';
 import { registerMerge } from './merge';
@@ -12,6 +13,7 @@ export type RegisterCommand = (program: Command) => void;
 // prettier-ignore
 export const commands: RegisterCommand[] = [
   registerBench,
+  registerDemo,
   registerExec,
   registerFas,
   registerMerge,

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from './helpers/cli';
+
+describe('fasmcov demo', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-demo-'));
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('runs the bundled programs and writes reports that genhtml agrees with', () => {
+    const r = runCli(['demo', '-o', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/sum: exit 0, \d+ instructions, printed "odd=5"/);
+    for (const f of ['lcov.info', 'asm-html/index.html', 'html/index.html', 'coverage-summary.json']) {
+      expect(fs.existsSync(path.join(out, f))).toBe(true);
+    }
+    const m = /lines (\d+(?:\.\d+)?)%/.exec(r.stdout);
+    const g = spawnSync('genhtml', ['-o', path.join(out, 'genhtml'), path.join(out, 'lcov.info')], {
+      encoding: 'utf8',
+    });
+    expect(g.status).toBe(0);
+    const gl = /lines\.*: ([\d.]+)%/.exec(g.stdout);
+    expect(Number(gl?.[1])).toBeCloseTo(Number(m?.[1]), 1);
+  });
+});
