@@ -29,7 +29,7 @@ describe('fasmcov exec', () => {
       /^fasmcov: guest fault: vector 14, page fault \(#PF\) reading 0x00001234 at eip 0x0804808a \(segment0\+0x8a\) \[SIGSEGV\]\n$/,
     );
     expect(r.status).toBe(139);
-    // With fasm's symbolic file the fault is named after the nearest label.
+    // With fasm's symbolic file the fault is named after the nearest label and its source line.
     const exe = buildFixture('fault', [['KIND', '2']]);
     assemble(path.join(fixturesDir, 'fault.asm'), {
       output: `${exe}.x`,
@@ -38,7 +38,7 @@ describe('fasmcov exec', () => {
     });
     const named = runCli(['exec', '--fas', `${exe}.fas`, exe]);
     expect(named.stderr).toMatch(
-      /^fasmcov: guest fault: vector 6, invalid opcode \(#UD\).* at eip 0x0804808a \(start\+0x16\) \[SIGILL\]\n$/,
+      /^fasmcov: guest fault: vector 6, invalid opcode \(#UD\).* at eip 0x0804808a \(start\+0x16\) at \S*fault\.asm:20 \[SIGILL\]\n$/,
     );
     expect(named.status).toBe(132);
   });

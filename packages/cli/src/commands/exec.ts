@@ -32,9 +32,9 @@ function seconds(v: string): number {
 }
 
 /** Labels of a `.fas` file for an executable (absolute addresses), to name fault addresses. */
-function fasLabels(file: string): Map<string, number> {
+function fasLabels(fas: FasFile): Map<string, number> {
   const out = new Map<string, number>();
-  for (const s of FasFile.read(file).symbols)
+  for (const s of fas.symbols)
     if (s.defined && !s.assemblyVariable && s.section === 0 && s.name) out.set(s.name, s.address);
   return out;
 }
@@ -92,7 +92,15 @@ export function registerExec(program: Command): void {
         time: opts.time,
         trace: opts.strace ? (line) => process.stderr.write(`[strace] ${line}\n`) : undefined,
       });
-      if (opts.fas) for (const [name, a] of fasLabels(opts.fas)) proc.machine.images[0].symbols.set(name, a);
+      const fas = opts.fas ? FasFile.read(opts.fas) : undefined;
+      if (fas) for (const [name, a] of fasLabels(fas)) proc.machine.images[0].symbols.set(name, a);
+      /** ` at file:line` (and the macro chain) of a guest address, when the .fas knows it. */
+      const where = (eip: number): string => {
+        const loc = fas?.findAddress(eip);
+        if (!loc) return '';
+        const via = loc.chain.map((c) => ` via ${c.file.name}:${c.line}`).join('');
+        return ` at ${loc.file.name}:${loc.line}${via}`;
+      };
       const { cpu, memory, images } = proc.machine;
       const recorder = traces.length
         ? new RunRecorder(images, memory, {
@@ -116,7 +124,7 @@ export function registerExec(program: Command): void {
           const sym = proc.machine.symbolize(e.eip);
           const signal = signalForVector(e.vector);
           throw new CliError(
-            `guest fault: vector ${e.vector}, ${e.message}${sym ? ` (${sym})` : ''} [${signal.name}]`,
+            `guest fault: vector ${e.vector}, ${e.message}${sym ? ` (${sym})` : ''}${where(e.eip)} [${signal.name}]`,
             128 + signal.number,
           );
         }
