@@ -6,7 +6,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      `run benchmarks (${benchmarks.map((b) => b.name).join(', ') || 'none yet'}); all when none named`,
+      `run a benchmark (${benchmarks.map((b) => b.name).join(', ')}, or all); default: cpu, emulated vs native workloads`,
     )
     .argument('[names...]', 'the benchmark, then its arguments')
     .option('--json', 'print results as JSON')
