@@ -8,10 +8,14 @@ const root = path.resolve(__dirname, '..');
 const out = path.join(root, '.jest-results.json');
 fs.rmSync(out, { force: true });
 const jest = require.resolve('jest/bin/jest');
+// Tests make temporary files freely; give them one folder of their own and remove it after.
+const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'fasmcov-tests-'));
 const r = spawnSync(process.execPath, [jest, '--json', `--outputFile=${out}`, ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
+  env: { ...process.env, TMPDIR: tmp },
 });
+fs.rmSync(tmp, { recursive: true, force: true });
 let passed = 0;
 let failed = 0;
 if (fs.existsSync(out)) {
