@@ -10,7 +10,7 @@ describe('fasmcov exec --trace → fasmcov report', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-exectrace-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const src = path.join(dir, 'sum.asm');
-  fs.copyFileSync(path.join(repoRoot, 'fixtures/coverage/sum.asm'), src);
+  fs.copyFileSync(path.join(repoRoot, 'fixtures/programs/sum.asm'), src);
   assemble(src, { output: path.join(dir, 'sum'), symbols: path.join(dir, 'sum.fas') });
   const lines = fs.readFileSync(src, 'utf8').split('\n');
   const lineOf = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;

@@ -4,21 +4,21 @@ export {
   validateCoverage,
   normalizeCoverage,
   mergeCoverage,
-} from './coverage/document';
+} from './model/document';
 export type {
   CoverageDocument,
   FileCoverageRecord,
   LineCoverage,
   BranchCoverage,
   FunctionCoverage,
-} from './coverage/document';
-export { summarize, summarizeFile, metric } from './coverage/summary';
-export type { CoverageSummary, Metric } from './coverage/summary';
-export { writeLcov, lcovTestName } from './coverage/lcov-writer';
-export type { LcovOptions } from './coverage/lcov-writer';
-export { toCoverageMap, toFileCoverageData } from './coverage/istanbul';
-export { readLcov } from './coverage/lcov-reader';
-export { readCoverageFile, mergeByTest } from './coverage/coverage-files';
+} from './model/document';
+export { summarize, summarizeFile, metric } from './model/summary';
+export type { CoverageSummary, Metric } from './model/summary';
+export { writeLcov, lcovTestName } from './model/lcov-writer';
+export type { LcovOptions } from './model/lcov-writer';
+export { toCoverageMap, toFileCoverageData } from './model/istanbul';
+export { readLcov } from './model/lcov-reader';
+export { readCoverageFile, mergeByTest } from './model/coverage-files';
 export { writeAsmHtml } from './asm-html/write-site';
 export type { AsmHtmlOptions } from './asm-html/write-site';
 export { flameTreeFromFolded } from './asm-html/flame';

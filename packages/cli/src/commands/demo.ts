@@ -7,9 +7,9 @@ import { coverageFromRunDir, summarize, mergeCoverage, writeReports } from '@fas
 
 const repo = path.resolve(__dirname, '../../../..');
 
-/** The programs the demo runs: every fixture under fixtures/coverage (until the kernel lands). */
+/** The programs the demo runs: every fixture under fixtures/programs (until the kernel lands). */
 function demoPrograms(): string[] {
-  const dir = path.join(repo, 'fixtures/coverage');
+  const dir = path.join(repo, 'fixtures/programs');
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.asm'))

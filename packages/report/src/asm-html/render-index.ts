@@ -1,5 +1,5 @@
 import { esc, page, pctClass } from './html';
-import { metric, type CoverageSummary, type Metric } from '../coverage/summary';
+import { metric, type CoverageSummary, type Metric } from '../model/summary';
 import type { FileView } from './site-model';
 
 export interface IndexOptions {

@@ -1,6 +1,6 @@
-import type { CoverageDocument, FileCoverageRecord } from '../coverage/document';
-import { mergeCoverage } from '../coverage/document';
-import { summarizeFile, type CoverageSummary } from '../coverage/summary';
+import type { CoverageDocument, FileCoverageRecord } from '../model/document';
+import { mergeCoverage } from '../model/document';
+import { summarizeFile, type CoverageSummary } from '../model/summary';
 
 export interface BranchView {
   index: number;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CoverageDocument } from '../coverage/document';
-import { mergeCoverage } from '../coverage/document';
+import type { CoverageDocument } from '../model/document';
+import { mergeCoverage } from '../model/document';
 import { renderFilePage } from './render-file';
 import { renderIndex } from './render-index';
 import { renderFlamePage, type FlameNode } from './flame';

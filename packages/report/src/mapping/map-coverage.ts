@@ -6,7 +6,7 @@ import {
   normalizeCoverage,
   type CoverageDocument,
   type FileCoverageRecord,
-} from '../coverage/document';
+} from '../model/document';
 import type { Classifier } from '../trace/classifier';
 import type { AddressCounts } from './address-counts';
 import { isDataLine } from './line-kind';

@@ -1,5 +1,5 @@
 import { minimatch } from 'minimatch';
-import type { CoverageDocument } from '../coverage/document';
+import type { CoverageDocument } from '../model/document';
 
 /**
  * Keeps the files whose path matches any `include` glob (all when none) and no `exclude` glob.

@@ -1,4 +1,4 @@
-import type { CoverageSummary } from '../coverage/summary';
+import type { CoverageSummary } from '../model/summary';
 
 export interface Thresholds {
   lines?: number;

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createContext } from 'istanbul-lib-report';
 import { create as createReporter, type ReportType } from 'istanbul-reports';
-import type { CoverageDocument } from '../coverage/document';
-import { mergeCoverage } from '../coverage/document';
-import { toCoverageMap } from '../coverage/istanbul';
-import { writeLcov } from '../coverage/lcov-writer';
+import type { CoverageDocument } from '../model/document';
+import { mergeCoverage } from '../model/document';
+import { toCoverageMap } from '../model/istanbul';
+import { writeLcov } from '../model/lcov-writer';
 import { writeAsmHtml } from '../asm-html/write-site';
 import type { FlameNode } from '../asm-html/flame';
 

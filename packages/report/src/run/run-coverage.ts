@@ -11,7 +11,7 @@ import {
   TRACE_FILE,
   type RunInfo,
 } from '@fasmcov/tracer';
-import type { CoverageDocument } from '../coverage/document';
+import type { CoverageDocument } from '../model/document';
 import { addressCountsFromEdges } from '../mapping/from-edges';
 import { mapCoverage, type MappingDiagnostic } from '../mapping/map-coverage';
 import { CodeImage } from '../trace/code-image';

@@ -11,7 +11,10 @@ export async function readCoverageFile(file: string, root: string): Promise<Cove
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CoverageFormatError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new CoverageFormatError(
+      file,
+      `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   if (/^\s*[[{]/.test(text)) {
     let value: unknown;

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import type { CoverageDocument, FileCoverageRecord } from './document';
 
 type Loc = { start: { line: number; column: number }; end: { line: number; column: number } };
-const lineLoc = (line: number): Loc => ({ start: { line, column: 0 }, end: { line, column: Number.MAX_SAFE_INTEGER } });
+const lineLoc = (line: number): Loc => ({
+  start: { line, column: 0 },
+  end: { line, column: Number.MAX_SAFE_INTEGER },
+});
 
 /**
  * One istanbul FileCoverage per source file: statements = code-producing lines,
@@ -28,7 +31,12 @@ export function toFileCoverageData(f: FileCoverageRecord, root: string): FileCov
     data.f[i] = fn.hits;
   });
   f.branches.forEach((b, i) => {
-    data.branchMap[i] = { type: 'branch', loc: lineLoc(b.line), locations: [lineLoc(b.line), lineLoc(b.line)], line: b.line };
+    data.branchMap[i] = {
+      type: 'branch',
+      loc: lineLoc(b.line),
+      locations: [lineLoc(b.line), lineLoc(b.line)],
+      line: b.line,
+    };
     data.b[i] = [b.taken, b.notTaken];
   });
   return data;

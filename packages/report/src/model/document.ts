@@ -64,7 +64,8 @@ export function validateCoverage(value: unknown, file: string): CoverageDocument
   };
   if (typeof value !== 'object' || value === null) return fail('not a JSON object');
   const doc = value as Record<string, unknown>;
-  if (doc.schema !== COVERAGE_SCHEMA) return fail(`schema is ${JSON.stringify(doc.schema)}, expected ${COVERAGE_SCHEMA}`);
+  if (doc.schema !== COVERAGE_SCHEMA)
+    return fail(`schema is ${JSON.stringify(doc.schema)}, expected ${COVERAGE_SCHEMA}`);
   if (doc.test !== undefined && typeof doc.test !== 'string') fail('test is not a string');
   if (!Array.isArray(doc.files)) return fail('files is not an array');
   doc.files.forEach((f: unknown, i: number) => {
@@ -106,10 +107,14 @@ export function normalizeCoverage(doc: CoverageDocument): CoverageDocument {
       path: f.path,
       lines: [...f.lines].sort(byLine),
       branches: [...f.branches].sort((a, b) => a.line - b.line || a.index - b.index),
-      functions: [...f.functions].sort((a, b) => a.line - b.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      functions: [...f.functions].sort(
+        (a, b) => a.line - b.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+      ),
     }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return doc.test === undefined ? { schema: COVERAGE_SCHEMA, files } : { schema: COVERAGE_SCHEMA, test: doc.test, files };
+  return doc.test === undefined
+    ? { schema: COVERAGE_SCHEMA, files }
+    : { schema: COVERAGE_SCHEMA, test: doc.test, files };
 }
 
 /**
@@ -120,7 +125,11 @@ export function normalizeCoverage(doc: CoverageDocument): CoverageDocument {
 export function mergeCoverage(docs: CoverageDocument[]): CoverageDocument {
   const files = new Map<
     string,
-    { lines: Map<number, LineCoverage>; branches: Map<string, BranchCoverage>; functions: Map<string, FunctionCoverage> }
+    {
+      lines: Map<number, LineCoverage>;
+      branches: Map<string, BranchCoverage>;
+      functions: Map<string, FunctionCoverage>;
+    }
   >();
   for (const doc of docs) {
     for (const f of doc.files) {

@@ -14,8 +14,14 @@ import {
 // Two tests over two real files; counts chosen so every kind of line, arm and function occurs.
 function docs(root: string): CoverageDocument[] {
   fs.mkdirSync(path.join(root, 'fs'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'main.asm'), Array.from({ length: 30 }, (_, i) => `; line ${i + 1}`).join('\n'));
-  fs.writeFileSync(path.join(root, 'fs/fat.inc'), Array.from({ length: 40 }, (_, i) => `; l${i + 1}`).join('\n'));
+  fs.writeFileSync(
+    path.join(root, 'main.asm'),
+    Array.from({ length: 30 }, (_, i) => `; line ${i + 1}`).join('\n'),
+  );
+  fs.writeFileSync(
+    path.join(root, 'fs/fat.inc'),
+    Array.from({ length: 40 }, (_, i) => `; l${i + 1}`).join('\n'),
+  );
   const a: CoverageDocument = {
     schema: COVERAGE_SCHEMA,
     test: 'fat32-read',
@@ -111,7 +117,11 @@ describe('lcov writer', () => {
   });
 
   it('genhtml reads it with no warning and agrees on every total', () => {
-    const out = run('genhtml', ['--branch-coverage', '--function-coverage', '-o', path.join(root, 'html'), info], root);
+    const out = run(
+      'genhtml',
+      ['--branch-coverage', '--function-coverage', '-o', path.join(root, 'html'), info],
+      root,
+    );
     expect(out).not.toMatch(/WARNING|ERROR/i);
     expect(totals(out, 'lines')).toEqual([ours.lines.covered, ours.lines.total]);
     expect(totals(out, 'functions')).toEqual([ours.functions.covered, ours.functions.total]);
@@ -142,8 +152,8 @@ describe('lcov writer', () => {
       file: string,
       cb: (err: unknown, data: Array<{ file: string; lines: { found: number; hit: number } }>) => void,
     ) => void;
-    const data = await new Promise<Array<{ file: string; lines: { found: number; hit: number } }>>((res, rej) =>
-      parse(info, (err, d) => (err ? rej(err) : res(d))),
+    const data = await new Promise<Array<{ file: string; lines: { found: number; hit: number } }>>(
+      (res, rej) => parse(info, (err, d) => (err ? rej(err) : res(d))),
     );
     expect(data.map((d) => [path.relative(root, d.file), d.lines.found, d.lines.hit])).toEqual([
       ['main.asm', 3, 2],

@@ -16,7 +16,9 @@ function parseLcovText(text: string, file: string): Promise<LcovRecord[]> {
   const parse = require('lcov-parse') as LcovParse;
   return new Promise((resolve, reject) =>
     parse(text, (err, data) =>
-      err || !data ? reject(new CoverageFormatError(file, `not an lcov tracefile (${String(err)})`)) : resolve(data),
+      err || !data
+        ? reject(new CoverageFormatError(file, `not an lcov tracefile (${String(err)})`))
+        : resolve(data),
     ),
   );
 }
@@ -41,7 +43,10 @@ export async function readLcov(text: string, file: string, root: string): Promis
     const branches = new Map<number, { line: number; index: number; taken: number; notTaken: number }>();
     for (const b of r.branches.details) {
       if (b.branch > 1) {
-        throw new CoverageFormatError(file, `${r.file}:${b.line}: branch block ${b.block} has more than two arms`);
+        throw new CoverageFormatError(
+          file,
+          `${r.file}:${b.line}: branch block ${b.block} has more than two arms`,
+        );
       }
       const key = b.line * 65536 + b.block;
       const cur = branches.get(key) ?? { line: b.line, index: b.block, taken: 0, notTaken: 0 };
@@ -62,5 +67,7 @@ export async function readLcov(text: string, file: string, root: string): Promis
 
 /** The same document under a test name (or none). */
 export function withTest(doc: CoverageDocument, test: string | undefined): CoverageDocument {
-  return test === undefined ? { schema: doc.schema, files: doc.files } : { schema: doc.schema, test, files: doc.files };
+  return test === undefined
+    ? { schema: doc.schema, files: doc.files }
+    : { schema: doc.schema, test, files: doc.files };
 }
