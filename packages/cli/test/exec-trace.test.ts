@@ -73,6 +73,32 @@ describe('fasmcov exec --trace → fasmcov report', () => {
     expect(ints).toEqual([1, 1, 0]); // write, exit(0), exit(1)
   });
 
+  it('trace decode counts exactly the instructions the run retired while tracing', () => {
+    const info = JSON.parse(fs.readFileSync(path.join(dir, 'run/run.json'), 'utf8'));
+    expect(info.tracedInstructions).toBe(info.instructions);
+    const r = runCli(['trace', 'decode', 'run/trace.pt', '--image', 'run/trace.sideband.json', '--json'], {
+      cwd: dir,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const decoded = JSON.parse(r.stdout);
+    expect(decoded.instructions).toBe(info.instructions);
+    const edges = JSON.parse(fs.readFileSync(path.join(dir, 'run/edges.json'), 'utf8')).edges;
+    expect(decoded.edges).toEqual(edges);
+  });
+
+  it('trace decode reports a damaged trace with the byte offset, exit 1', () => {
+    const pt = fs.readFileSync(path.join(dir, 'run/trace.pt'));
+    fs.mkdirSync(path.join(dir, 'cut'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'cut/trace.pt'), pt.subarray(0, pt.length - 3));
+    const sb = JSON.parse(fs.readFileSync(path.join(dir, 'run/trace.sideband.json'), 'utf8'));
+    sb.sections = sb.sections.map((s: { file: string }) => ({ ...s, file: '../run/image.bin' }));
+    fs.writeFileSync(path.join(dir, 'cut/trace.sideband.json'), JSON.stringify(sb));
+    const r = runCli(['trace', 'decode', 'cut/trace.pt', '--image', 'cut/trace.sideband.json'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^fasmcov: cut\/trace\.pt: decode error at byte 0x[0-9a-f]+ \(\w+\): .+\n$/);
+  });
+
   it('gives identical coverage from the PT trace and from the edges', () => {
     expect(report('pt')).toEqual(report('edges'));
   });

@@ -5,6 +5,7 @@ import { registerExec } from './exec';
 import { registerFas } from './fas';
 import { registerMerge } from './merge';
 import { registerReport } from './report';
+import { registerTrace } from './trace';
 
 /** Each subcommand module exports one function that adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -18,4 +19,5 @@ export const commands: RegisterCommand[] = [
   registerFas,
   registerMerge,
   registerReport,
+  registerTrace,
 ];

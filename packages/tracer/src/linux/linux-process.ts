@@ -95,8 +95,12 @@ export class LinuxProcess {
         if (reason === 'halt') throw hltFault((cpu.eip - 1) >>> 0);
       }
     } catch (e) {
-      if (e instanceof GuestExit)
+      if (e instanceof GuestExit) {
+        // The exiting `int 0x80` completed (eip is past it) but left through an exception
+        // before the CPU counted it: count it, as hardware and a PT decoder do.
+        cpu.instructionsRetired++;
         return { exitCode: e.code, instructions: cpu.instructionsRetired - start, machine: this.machine };
+      }
       throw e;
     } finally {
       this.files.closeAll();

@@ -42,6 +42,8 @@ export interface RunInfo {
   ranges: Array<{ start: number; end: number }>;
   /** Instructions retired in all. */
   instructions: number;
+  /** Instructions retired while tracing was on (a PT decoder must count exactly these). */
+  tracedInstructions: number;
   /** How the run ended. */
   end: { kind: 'exit'; status: number } | { kind: 'fault'; message: string } | { kind: 'budget' };
 }

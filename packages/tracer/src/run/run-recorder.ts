@@ -92,15 +92,20 @@ export class RunRecorder {
     this.session = new TraceSession({ edges: this.edges, lbr: this.lbr, pt: this.pt?.encoder });
   }
 
+  private startCount = 0;
+
   /** Starts recording at the CPU's current eip. */
   attach(cpu: Cpu): void {
+    this.startCount = cpu.instructionsRetired;
     this.session.attach(cpu);
   }
 
   /** Ends the traces before `nextIp` and writes the run directory. */
   finish(nextIp: number, instructions: number, end: RunInfo['end']): string {
+    // Host-call instructions run outside the traces; everything else since attach is traced.
+    const traced = instructions - this.startCount - this.session.hostCalls;
     this.session.finish(nextIp);
-    this.pt?.finish(nextIp);
+    this.pt?.finish(nextIp, traced);
     if (this.edges)
       fs.writeFileSync(path.join(this.tmp, EDGES_FILE), `${JSON.stringify(this.edges.toDocument())}\n`);
     if (this.lbr) {
@@ -115,6 +120,7 @@ export class RunRecorder {
       sections: this.sections,
       ranges: this.ranges,
       instructions,
+      tracedInstructions: traced,
       end,
     };
     fs.writeFileSync(path.join(this.tmp, RUN_FILE), `${JSON.stringify(info, null, 1)}\n`);
