@@ -37,3 +37,4 @@ export { isDataLine } from './mapping/line-kind';
 export { addressCountsFromEdges } from './mapping/from-edges';
 export { coverageFromRunDir, readRunInfo, runImage, runEdges, RunDirError } from './run/run-coverage';
 export type { TraceSource } from './run/run-coverage';
+export { changedLines, diffCoverage, DiffError } from './reporters/diff-coverage';

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { FasFile } from '@fasmcov/fas';
 import {
+  changedLines,
   coverageFromRunDir,
+  diffCoverage,
   checkThresholds,
   filterFiles,
   mergeByTest,
@@ -28,6 +30,8 @@ interface ReportOptions {
   checkLines?: number;
   checkBranches?: number;
   checkFunctions?: number;
+  diff?: string;
+  checkDiff?: number;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -63,6 +67,8 @@ export function registerReport(program: Command): void {
     .option('--check-lines <pct>', 'fail (exit 1) when line coverage is below', percent)
     .option('--check-branches <pct>', 'fail (exit 1) when branch coverage is below', percent)
     .option('--check-functions <pct>', 'fail (exit 1) when function coverage is below', percent)
+    .option('--diff <git-rev>', 'also report coverage of the lines changed since this revision')
+    .option('--check-diff <pct>', 'fail (exit 1) when line coverage of the changed lines is below', percent)
     .action(async (inputs: string[], opts: ReportOptions) => {
       const docs: CoverageDocument[] = [];
       let fas: FasFile | undefined;
@@ -80,11 +86,23 @@ export function registerReport(program: Command): void {
       const perTest = filterFiles(mergeByTest(docs), opts.include, opts.exclude);
       const reporters = opts.reporter.length ? opts.reporter : ['lcov', 'asm-html', 'text-summary'];
       writeReports(perTest, { root: opts.root, outDir: opts.output, reporters, title: opts.title });
-      const failures = checkThresholds(summarize(mergeCoverage(perTest)), {
+      const merged = mergeCoverage(perTest);
+      const failures = checkThresholds(summarize(merged), {
         lines: opts.checkLines,
         branches: opts.checkBranches,
         functions: opts.checkFunctions,
       });
+      if (opts.checkDiff !== undefined && !opts.diff)
+        throw new CliError('--check-diff needs --diff <git-rev>');
+      if (opts.diff) {
+        const d = diffCoverage(merged, changedLines(opts.root, opts.diff));
+        process.stdout.write(
+          `changed since ${opts.diff}: lines ${d.lines.pct}% (${d.lines.covered}/${d.lines.total}), ` +
+            `branches ${d.branches.pct}% (${d.branches.covered}/${d.branches.total}), ` +
+            `functions ${d.functions.pct}% (${d.functions.covered}/${d.functions.total})\n`,
+        );
+        failures.push(...checkThresholds(d, { lines: opts.checkDiff }, 'coverage of changed lines'));
+      }
       if (failures.length) throw new CliError(failures.join('; '));
     });
 }
