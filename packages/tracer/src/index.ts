@@ -8,3 +8,4 @@ export * from './host';
 export * from './linux';
 export * from './bench';
 export * from './run';
+export * from './script';

@@ -5,6 +5,7 @@ import { registerExec } from './exec';
 import { registerFas } from './fas';
 import { registerMerge } from './merge';
 import { registerReport } from './report';
+import { registerRun } from './run';
 import { registerTrace } from './trace';
 
 /** Each subcommand module exports one function that adds itself to the program. */
@@ -19,5 +20,6 @@ export const commands: RegisterCommand[] = [
   registerFas,
   registerMerge,
   registerReport,
+  registerRun,
   registerTrace,
 ];

@@ -100,6 +100,11 @@ export class RunRecorder {
     this.session.attach(cpu);
   }
 
+  /** Resumes tracing at `ip` (the host enters the guest there again, e.g. the next callGuest). */
+  resume(ip: number): void {
+    this.session.start(ip);
+  }
+
   /** Ends the traces before `nextIp` and writes the run directory. */
   finish(nextIp: number, instructions: number, end: RunInfo['end']): string {
     // Host-call instructions run outside the traces; everything else since attach is traced.
