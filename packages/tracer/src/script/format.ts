@@ -54,17 +54,24 @@ export function sectorsText(sectors: bigint): string {
 const cp866Decoder = new TextDecoder('ibm866');
 let cp866Encoder: Map<string, number> | undefined;
 
+/** One cp866 byte as text (ASCII below 0x80: ICU's ibm866 swaps a few control codes there). */
+function cp866Char(b: number): string {
+  return b < 0x80 ? String.fromCharCode(b) : cp866Decoder.decode(Uint8Array.of(b));
+}
+
 /** cp866 bytes up to the first NUL, as text. */
 export function decodeCp866(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
-  return cp866Decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+  let out = '';
+  for (const b of end < 0 ? bytes : bytes.subarray(0, end)) out += cp866Char(b);
+  return out;
 }
 
 /** Text as cp866 bytes, or undefined when a character has no cp866 form. */
 export function encodeCp866(text: string): Uint8Array | undefined {
   if (!cp866Encoder) {
     cp866Encoder = new Map();
-    for (let b = 0; b < 256; b++) cp866Encoder.set(cp866Decoder.decode(Uint8Array.of(b)), b);
+    for (let b = 0; b < 256; b++) cp866Encoder.set(cp866Char(b), b);
   }
   const out: number[] = [];
   for (const ch of text) {

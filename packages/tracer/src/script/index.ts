@@ -7,3 +7,5 @@ export type { ScriptContext } from './runner';
 export { HostDisk } from './host-disk';
 export { STATUS_NAMES, statusText, attrText } from './format';
 export { unifiedDiff } from './unified-diff';
+export { buildKernel, labelAddress } from './kernel-build';
+export type { KernelBuild } from './kernel-build';
