@@ -121,7 +121,10 @@ export function registerRun(program: Command): void {
           log: opts.log ? (l) => process.stderr.write(`[kernel] ${l}\n`) : undefined,
         });
       } catch (e) {
-        throw new CliError((e as Error).message);
+        throw new CliError(
+          `${kernelFile}: ${(e as Error).message}`,
+          e instanceof BudgetExhaustedError ? 124 : 1,
+        );
       }
       const scriptDir = path.dirname(path.resolve(opts.script));
       const testName =

@@ -27,12 +27,18 @@ function sourcesOf(dir: string): string[] {
  */
 export function buildKernel(kernelDir: string, outDir: string): KernelBuild {
   const hash = createHash('sha256');
-  for (const f of sourcesOf(kernelDir)) hash.update(path.relative(kernelDir, f)).update('\0').update(fs.readFileSync(f));
+  for (const f of sourcesOf(kernelDir))
+    hash.update(path.relative(kernelDir, f)).update('\0').update(fs.readFileSync(f));
   const key = hash.digest('hex').slice(0, 16);
   const object = path.join(outDir, 'kernel.o');
   const fas = path.join(outDir, 'kernel.fas');
   const stamp = path.join(outDir, 'kernel.hash');
-  if (fs.existsSync(object) && fs.existsSync(fas) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key)
+  if (
+    fs.existsSync(object) &&
+    fs.existsSync(fas) &&
+    fs.existsSync(stamp) &&
+    fs.readFileSync(stamp, 'utf8') === key
+  )
     return { object, fas, cached: true };
   fs.mkdirSync(outDir, { recursive: true });
   fs.rmSync(stamp, { force: true });

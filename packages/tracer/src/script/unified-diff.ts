@@ -10,8 +10,9 @@ export function unifiedDiff(
   context = 3,
 ): string {
   if (expected === actual) return '';
-  const a = expected.split('\n');
-  const b = actual.split('\n');
+  const lines = (t: string) => (t.endsWith('\n') ? t.slice(0, -1) : t).split('\n');
+  const a = lines(expected);
+  const b = lines(actual);
   // Trim the common head and tail so the table covers only the differing middle.
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
@@ -88,9 +89,10 @@ function diffLines(a: string[], b: string[]): Array<{ op: ' ' | '-' | '+'; text:
       out.push({ op: ' ', text: a[i] });
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j])) {
-      out.push({ op: '+', text: b[j++] });
-    } else out.push({ op: '-', text: a[i++] });
+    } else if (i < n && (j === m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1])) {
+      // Deletions before insertions, as diff(1) prints them.
+      out.push({ op: '-', text: a[i++] });
+    } else out.push({ op: '+', text: b[j++] });
   }
   return out;
 }
