@@ -1,18 +1,17 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FasFile, writeFileAtomic } from '@fasmcov/fas';
 import {
   BudgetExhaustedError,
   GuestFault,
   HostCallError,
-  KernelSession,
   parseScript,
-  RunRecorder,
+  runScript,
   ScriptError,
-  ScriptRunner,
+  ScriptRunError,
   unifiedDiff,
   type ScriptLine,
+  type ScriptRunResult,
 } from '@fasmcov/tracer';
 import { CliError } from '../errors';
 import { parseTraceKinds } from './trace-options';
@@ -113,83 +112,37 @@ export function registerRun(program: Command): void {
         throw e;
       }
       const fas = opts.fas ? FasFile.read(opts.fas) : undefined;
-      let session: KernelSession;
+      const toStdout = opts.output === undefined && ref === undefined;
+      let result: ScriptRunResult;
       try {
-        session = new KernelSession(kernel, kernelFile, {
+        result = runScript({
+          kernel,
+          kernelFile,
+          lines,
+          script: opts.script,
+          imageDir: opts.imageDir,
           time: opts.time ?? defaultTime(),
           maxInstructions: opts.maxInstructions,
+          traces,
+          runDir: opts.runDir,
+          lbrDepth: opts.lbrDepth,
+          test: opts.test,
           log: opts.log ? (l) => process.stderr.write(`[kernel] ${l}\n`) : undefined,
+          onLine: toStdout ? (l) => process.stdout.write(`${l}\n`) : undefined,
         });
       } catch (e) {
-        throw new CliError(
-          `${kernelFile}: ${(e as Error).message}`,
-          e instanceof BudgetExhaustedError ? 124 : 1,
-        );
-      }
-      const scriptDir = path.dirname(path.resolve(opts.script));
-      const testName =
-        opts.test ??
-        (path.basename(opts.script) === 'run.us' ? path.basename(scriptDir) : path.basename(opts.script));
-      const { cpu, memory, images } = session.machine;
-      const recorder = traces.length
-        ? new RunRecorder(images, memory, {
-            dir: opts.runDir,
-            test: testName,
-            traces,
-            lbrDepth: opts.lbrDepth,
-          })
-        : undefined;
-      if (recorder) {
-        let attached = false;
-        session.beforeCall = (address) => {
-          if (!attached) {
-            cpu.eip = address;
-            recorder.attach(cpu);
-            attached = true;
-          } else recorder.resume(address);
-        };
-      }
-      const transcript: string[] = [];
-      const toStdout = opts.output === undefined && ref === undefined;
-      const runner = new ScriptRunner(
-        session,
-        { script: opts.script, imageDir: opts.imageDir ?? scriptDir, fileDir: scriptDir },
-        (l) => {
-          transcript.push(l);
-          if (toStdout) process.stdout.write(`${l}\n`);
-        },
-      );
-      let current: ScriptLine | undefined;
-      const finish = (end: Parameters<RunRecorder['finish']>[2]) =>
-        recorder?.finish(session.machine.host.returnAddress, cpu.instructionsRetired, end);
-      try {
-        for (const l of lines) {
-          current = l;
-          runner.runLine(l);
+        if (e instanceof ScriptRunError) {
+          // Name the guest address by symbol and source line when the .fas is at hand.
+          const where = e.eip === undefined ? '' : sourceOf(fas, e.eip);
+          const budget = e.cause instanceof BudgetExhaustedError;
+          throw new CliError(`${e.message}${where}`, budget ? 124 : 1);
         }
-        finish({ kind: 'exit', status: 0 });
-      } catch (e) {
-        const at = current ? `${opts.script}:${current.line}: ${current.text.trim()}: ` : '';
-        if (e instanceof GuestFault) {
-          finish({ kind: 'fault', message: e.message });
-          const sym = session.machine.symbolize(e.eip);
-          throw new CliError(
-            `${at}guest fault: ${e.message}${sym ? ` (${sym})` : ''}${sourceOf(fas, e.eip)}`,
-          );
-        }
-        if (e instanceof BudgetExhaustedError) {
-          finish({ kind: 'budget' });
-          const sym = session.machine.symbolize(e.eip);
-          throw new CliError(`${at}${e.message}${sym ? ` (${sym})` : ''}${sourceOf(fas, e.eip)}`, 124);
-        }
-        recorder?.abandon();
-        if (e instanceof ScriptError) throw new CliError(e.message);
-        if (e instanceof HostCallError) throw new CliError(`${at}${e.message}`);
+        if (e instanceof BudgetExhaustedError) throw new CliError(`${kernelFile}: ${e.message}`, 124);
+        if (e instanceof HostCallError || e instanceof GuestFault)
+          throw new CliError(`${kernelFile}: ${e.message}`);
         throw e;
-      } finally {
-        session.close();
       }
-      const text = transcript.length ? `${transcript.join('\n')}\n` : '';
+      const text = result.transcript;
       if (opts.output !== undefined) writeFileAtomic(opts.output, text);
       if (ref !== undefined) {
         const diff = unifiedDiff(ref, text, opts.ref as string, opts.output ?? 'transcript');

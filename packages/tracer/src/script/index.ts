@@ -9,3 +9,5 @@ export { STATUS_NAMES, statusText, attrText } from './format';
 export { unifiedDiff } from './unified-diff';
 export { buildKernel, labelAddress } from './kernel-build';
 export type { KernelBuild } from './kernel-build';
+export { runScript, ScriptRunError, scriptTestName } from './run-script';
+export type { RunScriptOptions, ScriptRunResult } from './run-script';
