@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { runFasBench } from '@fasmcov/fas';
 import { runTraceBench } from '@fasmcov/report';
-import { runCpuBench, runEmulatorBench } from '@fasmcov/tracer';
+import { runCpuBench, runEmulatorBench, runFsBench } from '@fasmcov/tracer';
 
 /**
  * Registry of benchmarks for `fasmcov bench [name...]` / `npm run bench -- [name...]`.
@@ -36,6 +36,12 @@ export const benchmarks: Benchmark[] = [
     describe:
       'IA-32 interpreter alone (no loader, no syscalls): CRC32 table loop, insertion sort, rep movsd [repeats]',
     run: runCpuBench,
+  },
+  {
+    name: 'fs',
+    describe:
+      'the bundled kernel reads a 64 MiB file (read70, 1 MiB calls) on FAT32 and ext2: MB/s, instructions/byte',
+    run: async (ctx) => runFsBench(path.resolve(__dirname, '../../..'), ctx.log),
   },
   {
     name: 'cpu',

@@ -2,17 +2,22 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from './helpers/cli';
+import { repoRoot, runCli } from './helpers/cli';
 
 describe('fasmcov demo', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-demo-'));
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
-  it('runs the bundled programs and writes reports that genhtml agrees with', () => {
+  it('runs the kernel scripts, checks their transcripts and writes reports that genhtml agrees with', () => {
     const r = runCli(['demo', '-o', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/sum: exit 0, \d+ instructions, printed "odd=5"/);
+    const scripts = fs.readdirSync(path.join(repoRoot, 'fixtures/fs')).length;
+    expect(r.stdout).toContain(`${scripts}/${scripts} scripts match their reference logs`);
+    // The kernel's file-system code is in the report, with the scripts as lcov tests.
+    const lcov = fs.readFileSync(path.join(out, 'lcov.info'), 'utf8');
+    expect(lcov).toMatch(/^SF:.*kernel\/fs\/fat_dir\.inc$/m);
+    expect(lcov).toMatch(/^TN:fat16-write$/m);
     for (const f of ['lcov.info', 'asm-html/index.html', 'html/index.html', 'coverage-summary.json']) {
       expect(fs.existsSync(path.join(out, f))).toBe(true);
     }

@@ -9,3 +9,4 @@ export * from './linux';
 export * from './bench';
 export * from './run';
 export * from './script';
+export * from './images';

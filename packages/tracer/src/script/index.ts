@@ -5,9 +5,11 @@ export type { KernelSessionOptions, DiskQuery, FileCall, FileResult } from './ke
 export { ScriptRunner } from './runner';
 export type { ScriptContext } from './runner';
 export { HostDisk } from './host-disk';
-export { STATUS_NAMES, statusText, attrText } from './format';
+export { statusText, attrText } from './format';
 export { unifiedDiff } from './unified-diff';
 export { buildKernel, labelAddress } from './kernel-build';
 export type { KernelBuild } from './kernel-build';
 export { runScript, ScriptRunError, scriptTestName } from './run-script';
 export type { RunScriptOptions, ScriptRunResult } from './run-script';
+export { listFixtures, prepareFixture } from './fixture';
+export type { PreparedFixture } from './fixture';

@@ -1,0 +1,12 @@
+export * from './recipe';
+export * from './content';
+export * from './tools';
+export * from './build';
+export * from './corrupt';
+export { kernelOrder } from './partition-table';
+export * from './oracle';
+export * from './transcript';
+export { PartitionModel } from './ref-model';
+export type { Node as RefNode } from './ref-model';
+export * from './check-ref';
+export * from './after-writes';
