@@ -17,7 +17,7 @@ describe('fasmcov demo', () => {
     // The kernel's file-system code is in the report, with the scripts as lcov tests.
     const lcov = fs.readFileSync(path.join(out, 'lcov.info'), 'utf8');
     expect(lcov).toMatch(/^SF:.*kernel\/fs\/fat_dir\.inc$/m);
-    expect(lcov).toMatch(/^TN:fat16-write$/m);
+    expect(lcov).toMatch(/^TN:fat16_write$/m); // lcov test names allow [A-Za-z0-9_] only
     for (const f of ['lcov.info', 'asm-html/index.html', 'html/index.html', 'coverage-summary.json']) {
       expect(fs.existsSync(path.join(out, f))).toBe(true);
     }
