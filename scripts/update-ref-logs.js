@@ -16,7 +16,11 @@ const kernel = fs.readFileSync(k.object);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-ref-'));
 try {
   for (const name of names) {
-    const f = prepareFixture(path.join(fixtures, name), path.join(repo, 'fixtures/images'), path.join(work, name));
+    const f = prepareFixture(
+      path.join(fixtures, name),
+      path.join(repo, 'fixtures/images'),
+      path.join(work, name),
+    );
     const r = runScript({
       kernel,
       kernelFile: k.object,
@@ -27,7 +31,9 @@ try {
       maxInstructions: 5e9,
     });
     fs.writeFileSync(f.ref, r.transcript);
-    process.stdout.write(`${name}: ${r.transcript.split('\n').length - 1} lines, ${r.instructions} instructions\n`);
+    process.stdout.write(
+      `${name}: ${r.transcript.split('\n').length - 1} lines, ${r.instructions} instructions\n`,
+    );
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
