@@ -1,1 +1,10 @@
 export const packageName = '@fasmcov/instrument';
+export { instrument, InstrumentError } from './instrument';
+export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument';
+export type { Probe, ProbeAddress, ProbeChainStep, ProbeMap } from './probe-map';
+export type { SkippedLine, LineAction } from './plan';
+export { classifyStatement, rewriteLine } from './plan';
+export { splitLine, usesCurrentAddress } from './source-line';
+export { PROBES_SYMBOL, RUNTIME_FILE } from './runtime';
+export type { OutputFormat, ProbeKind, ProbeMode } from './runtime';
+export { globToRegExp, matchesAny } from './glob';

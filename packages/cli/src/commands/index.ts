@@ -3,6 +3,7 @@ import { registerBench } from './bench';
 import { registerDemo } from './demo';
 import { registerExec } from './exec';
 import { registerFas } from './fas';
+import { registerInstrument } from './instrument';
 import { registerMerge } from './merge';
 import { registerReport } from './report';
 import { registerRun } from './run';
@@ -18,6 +19,7 @@ export const commands: RegisterCommand[] = [
   registerDemo,
   registerExec,
   registerFas,
+  registerInstrument,
   registerMerge,
   registerReport,
   registerRun,
