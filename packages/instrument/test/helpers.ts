@@ -74,7 +74,8 @@ export function observe(exe: string): Observed {
   const stdio = new Captured();
   const proc = new LinuxProcess(fs.readFileSync(exe), exe, { argv: [exe], stdio });
   const { cpu } = proc.machine;
-  cpu.jit = false;
+  // Stepping one instruction at a time needs the interpreter (a JIT, where present, is turned off).
+  (cpu as { jit?: boolean }).jit = false;
   const o: Observed = {
     output: '',
     status: -1,
