@@ -25,7 +25,10 @@ function sourcesOf(dir: string): string[] {
  * Assembles `<kernelDir>/kernel.asm` into `<outDir>/kernel.o` + `kernel.fas`, reusing the previous
  * build while no source under `kernelDir` changed (a hash of every .asm/.inc names the build).
  */
-export function buildKernel(kernelDir: string, outDir: string): KernelBuild {
+export function buildKernel(kernelDirArg: string, outDirArg: string): KernelBuild {
+  // fasm runs inside the kernel folder (its includes are relative), so every path must be absolute.
+  const kernelDir = path.resolve(kernelDirArg);
+  const outDir = path.resolve(outDirArg);
   const hash = createHash('sha256');
   for (const f of sourcesOf(kernelDir))
     hash.update(path.relative(kernelDir, f)).update('\0').update(fs.readFileSync(f));
