@@ -11,7 +11,10 @@ export interface EmulatorBenchResult {
   workloads: Array<{
     name: string;
     instructions: number;
+    /** With the JIT (the default mode). */
     mips: number;
+    /** The same run with the JIT off (FASMCOV_JIT=0). */
+    mipsInterpreter: number;
     nativeRatio: number;
     emulatedSeconds: number;
     nativeSeconds: number;
@@ -78,6 +81,29 @@ function best(exe: string, runs = 3): number {
   return min;
 }
 
+/** Runs the emulated build with the JIT on or off; returns its stdout, instructions and seconds. */
+function runEmulated(exe: string, jit: boolean): { output: Buffer; instructions: number; seconds: number } {
+  const saved = process.env.FASMCOV_JIT;
+  process.env.FASMCOV_JIT = jit ? '1' : '0';
+  try {
+    const output: Buffer[] = [];
+    const bytes = fs.readFileSync(exe);
+    const t0 = process.hrtime.bigint();
+    const run = runLinuxExecutable(bytes, exe, {
+      argv: [exe],
+      stdio: { readStdin: () => 0, write: (_fd, b) => void output.push(Buffer.from(b)) },
+    });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { output: Buffer.concat(output), instructions: run.instructions, seconds };
+  } finally {
+    if (saved === undefined) delete process.env.FASMCOV_JIT;
+    else process.env.FASMCOV_JIT = saved;
+  }
+}
+
+const mipsOf = (instructions: number, seconds: number): number =>
+  Math.round(instructions / seconds / 1e4) / 100;
+
 /**
  * Emulator throughput on fasm workloads, against the same bodies run natively (64-bit build).
  * Checks that both produce the same checksum, so the emulator's results are verified as well.
@@ -90,24 +116,31 @@ export function runEmulatorBench(opts: EmulatorBenchOptions = {}): EmulatorBench
   if (!workloads.length)
     throw new BenchError(`no such workload (have: ${CPU_WORKLOADS.map((w) => w.name).join(', ')})`);
   log(`emulator: emulated = use32 build run by the fasmcov emulator; ${NATIVE_DEFINITION}.`);
-  log('workload           instructions     MIPS   emulated s   native s   emulated/native');
+  // MIPS and emulated s are with the JIT (the default); interp MIPS is the same run with FASMCOV_JIT=0.
+  log(
+    `${'workload'.padEnd(16)} ${'instructions'.padStart(14)} ${'MIPS'.padStart(8)} ${'interp MIPS'.padStart(12)} ` +
+      `${'JIT speed-up'.padStart(13)} ${'emulated s'.padStart(12)} ${'native s'.padStart(10)} ${'emulated/native'.padStart(18)}`,
+  );
   const results: EmulatorBenchResult['workloads'] = [];
   try {
     for (const w of workloads) {
       const repeat = Math.max(1, Math.round(w.repeat * scale));
       const emulatedExe = builder.build('emulated', w, repeat);
-      const output: Buffer[] = [];
-      const bytes = fs.readFileSync(emulatedExe);
-      const t0 = process.hrtime.bigint();
-      const run = runLinuxExecutable(bytes, emulatedExe, {
-        argv: [emulatedExe],
-        stdio: { readStdin: () => 0, write: (_fd, b) => void output.push(Buffer.from(b)) },
-      });
-      const emulatedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const interp = runEmulated(emulatedExe, false);
+      const run = runEmulated(emulatedExe, true);
+      const emulatedSeconds = run.seconds;
       const same = runNative(builder.build('native', w, repeat)).stdout;
-      if (!same.equals(Buffer.concat(output)))
+      for (const [mode, r] of [
+        ['interpreter', interp],
+        ['JIT', run],
+      ] as const)
+        if (!same.equals(r.output))
+          throw new BenchError(
+            `${w.name}: emulated checksum (${mode}) ${r.output.toString('hex')} differs from native ${same.toString('hex')}`,
+          );
+      if (interp.instructions !== run.instructions)
         throw new BenchError(
-          `${w.name}: emulated checksum ${Buffer.concat(output).toString('hex')} differs from native ${same.toString('hex')}`,
+          `${w.name}: ${interp.instructions} instructions interpreted, ${run.instructions} with the JIT`,
         );
       // Enough native passes that the difference of two runs dwarfs start-up noise.
       const k = repeat * 20;
@@ -119,7 +152,8 @@ export function runEmulatorBench(opts: EmulatorBenchOptions = {}): EmulatorBench
       const r = {
         name: w.name,
         instructions: run.instructions,
-        mips: Math.round(run.instructions / emulatedSeconds / 1e4) / 100,
+        mips: mipsOf(run.instructions, emulatedSeconds),
+        mipsInterpreter: mipsOf(interp.instructions, interp.seconds),
         nativeRatio: Math.round(emulatedSeconds / nativeSeconds),
         emulatedSeconds: Math.round(emulatedSeconds * 1000) / 1000,
         nativeSeconds: Math.round(nativeSeconds * 1e6) / 1e6,
@@ -127,6 +161,7 @@ export function runEmulatorBench(opts: EmulatorBenchOptions = {}): EmulatorBench
       results.push(r);
       log(
         `${r.name.padEnd(16)} ${String(r.instructions).padStart(14)} ${r.mips.toFixed(2).padStart(8)} ` +
+          `${r.mipsInterpreter.toFixed(2).padStart(12)} ${(r.mips / r.mipsInterpreter).toFixed(2).padStart(12)}x ` +
           `${r.emulatedSeconds.toFixed(3).padStart(12)} ${r.nativeSeconds.toFixed(4).padStart(10)} ` +
           `${String(r.nativeRatio).padStart(17)}x`,
       );

@@ -4,6 +4,7 @@ import { EA, Insn } from './decode/insn';
 import { lookupHandler } from './exec/dispatch';
 import { GuestFault, HOST_EIP } from './fault';
 import { FlagsCore } from './flags';
+import { Jit, jitEnabledByDefault } from './jit/engine';
 import type { Memory } from './memory';
 
 export type StopReason = 'halt' | 'budget' | 'stop';
@@ -19,6 +20,12 @@ export class Cpu extends FlagsCore {
   readonly mm = new Int32Array(16);
   eip = 0;
   instructionsRetired = 0;
+  /**
+   * Times a rep string instruction resumed at its own eip after a chunk of iterations: each counts
+   * as a retired instruction (as after an interrupt on a real CPU) but is no new execution of the
+   * instruction for a branch trace, so trace recorders subtract them.
+   */
+  repRestarts = 0;
   hostCall: ((id: number) => void) | undefined;
   branchHook: ((from: number, to: number, kind: number) => void) | undefined;
   interruptHook: ((vector: number) => void) | undefined;
@@ -41,6 +48,26 @@ export class Cpu extends FlagsCore {
     super();
     memory.onCodeWrite = (addr, len) => this.codeWrite(addr, len);
   }
+
+  // ---- JIT hook (compiled basic blocks: see jit/engine.ts) ----
+  private jitEngine: Jit | undefined = jitEnabledByDefault() ? new Jit(this) : undefined;
+  /** Compile hot basic blocks to JavaScript (default on unless FASMCOV_JIT=0). */
+  get jit(): boolean {
+    return this.jitEngine !== undefined;
+  }
+  set jit(on: boolean) {
+    if (on !== this.jit) this.jitEngine = on ? new Jit(this) : undefined;
+  }
+  /** The decoded instruction at eip, decoded and cached as `run` would (for the block compiler). */
+  insnAt(eip: number): Insn {
+    const pg = this.icPages[this.icSlot[eip >>> 12]];
+    return (pg !== null ? pg[eip & 4095] : undefined) ?? this.decodeAt(eip);
+  }
+  /** hlt or stop() was executed during the current `run`. */
+  get stopping(): boolean {
+    return this.exit !== undefined;
+  }
+  // ---- end of JIT hook ----
 
   /** A write touched a page holding decoded code: drop that page's decoded code if it overlaps. */
   private codeWrite(addr: number, len: number): boolean {
@@ -66,6 +93,7 @@ export class Cpu extends FlagsCore {
       this.icSlot[page] = 0;
     }
     this.codeBytes.delete(page);
+    this.jitEngine?.invalidatePage(page); // JIT hook
   }
 
   stop(): void {
@@ -80,9 +108,15 @@ export class Cpu extends FlagsCore {
     const end = this.instructionsRetired + maxInstructions;
     const icSlot = this.icSlot;
     const icPages = this.icPages;
+    const jit = this.jitEngine; // JIT hook
     try {
       while (this.instructionsRetired < end) {
         const eip = this.eip;
+        // JIT hook: compiled blocks run from eip while they can; false = interpret one instruction.
+        if (jit !== undefined && jit.run(eip, end)) {
+          if (this.exit !== undefined) return this.exit;
+          continue;
+        }
         const pg = icPages[icSlot[eip >>> 12]];
         let i = pg !== null ? pg[eip & 4095] : undefined;
         if (i === undefined) i = this.decodeAt(eip);

@@ -25,6 +25,7 @@ function stringOp(kind: number, byte: boolean): Handler {
         if (count === 0) return;
         if (n === REP_CHUNK) {
           cpu.eip = cpu.curEip;
+          cpu.repRestarts++;
           return;
         }
       }

@@ -1,0 +1,182 @@
+import type { Cpu } from '../cpu';
+import type { Handler, Insn } from '../decode/insn';
+import { GuestFault } from '../fault';
+import { PARITY } from '../flags';
+import { FLUSH, Gen, SYNC } from './gen';
+import { type BlockCtx, type Plan, planFor } from './ops';
+
+/** Returns the index of the exit taken, or -1 to go back to the interpreter loop. */
+export type BlockFn = (cpu: Cpu, end: number) => number;
+
+/** Longest block, in instructions (a block ends earlier at a control transfer or an uncompiled one). */
+const MAX_INSNS = 32;
+/**
+ * Conditional jumps a block runs through before it ends: each entry point gets its own block, so
+ * long superblocks would compile the same code many times over.
+ */
+const MAX_SIDE_EXITS = 4;
+
+/** A compiled basic block. */
+export interface Block {
+  readonly start: number;
+  /** Instructions retired by one pass (a self-loop checks the budget itself for further passes). */
+  readonly n: number;
+  readonly fn: BlockFn;
+  /** Successor block last reached through each exit (checked against eip before use). */
+  readonly links: Array<Block | undefined>;
+  /** Pages holding the block's instruction bytes. */
+  readonly pages: number[];
+  valid: boolean;
+  readonly source: string;
+}
+
+/** Where no block can start (the first instruction cannot even be fetched): always interpret. */
+export const NO_BLOCK: Block = {
+  start: -1,
+  n: Infinity,
+  fn: () => -1,
+  links: [],
+  pages: [],
+  valid: true,
+  source: '',
+};
+
+/** What the epoch check reads: bumped whenever compiled code is invalidated. */
+export interface EpochSource {
+  epoch: number;
+}
+
+interface Formed {
+  insns: Insn[];
+  addrs: number[];
+  plans: Plan[];
+  /** Instruction after the compiled ones run by its interpreter handler, if any. */
+  tail: Insn | undefined;
+  pages: number[];
+  /** Address after the last instruction. */
+  end: number;
+}
+
+function relTarget(i: Insn, next: number): number | undefined {
+  const op = i.op;
+  const short = (op >= 0x70 && op < 0x80) || op === 0xeb;
+  const near = (op >= 0x180 && op < 0x190) || op === 0xe9;
+  if (!short && !near) return undefined;
+  return short ? (next + ((i.imm << 24) >> 24)) >>> 0 : (next + i.imm) >>> 0;
+}
+
+function form(cpu: Cpu, start: number, ctx: BlockCtx): Formed | undefined {
+  const f: Formed = { insns: [], addrs: [], plans: [], tail: undefined, pages: [], end: start };
+  let eip = start;
+  let sideExits = 0;
+  while (f.insns.length < MAX_INSNS) {
+    let i: Insn;
+    try {
+      i = cpu.insnAt(eip);
+    } catch (e) {
+      if (e instanceof GuestFault) break; // the interpreter will raise it when it gets there
+      throw e;
+    }
+    for (const p of [eip >>> 12, ((eip + i.len - 1) >>> 0) >>> 12]) if (!f.pages.includes(p)) f.pages.push(p);
+    const next = (eip + i.len) >>> 0;
+    const plan = planFor(i, ctx);
+    f.end = next;
+    if (plan === undefined) {
+      f.tail = i;
+      f.addrs.push(eip);
+      break;
+    }
+    f.insns.push(i);
+    f.addrs.push(eip);
+    f.plans.push(plan);
+    eip = next;
+    const target = relTarget(i, next);
+    if (target === start) ctx.loop = true;
+    if (plan.term || (target !== undefined && ++sideExits === MAX_SIDE_EXITS)) break;
+  }
+  if (f.insns.length === 0 && f.tail === undefined) return undefined;
+  ctx.n = f.insns.length + (f.tail ? 1 : 0);
+  return f;
+}
+
+/** dead[k]: the flag record of instruction k is overwritten before any read, fault point or exit. */
+function deadFlags(plans: Plan[]): boolean[] {
+  return plans.map((p, k) => {
+    if ((p.flags !== 'write' && p.flags !== 'readwrite') || p.lateWrite) return false;
+    for (let j = k + 1; j < plans.length; j++) {
+      const q = plans[j];
+      if (q.mem || q.term || q.flags === 'read' || q.flags === 'readwrite') return false;
+      if (q.flags === 'write') return true;
+    }
+    return false;
+  });
+}
+
+const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
+
+function source(f: Formed, ctx: BlockCtx): { text: string; exits: number } {
+  const g = new Gen(ctx.loop, deadFlags(f.plans));
+  const body: string[] = g.out;
+  let faults = false;
+  f.plans.forEach((p, k) => {
+    g.k = k;
+    g.addr = f.addrs[k];
+    g.next = (f.addrs[k] + f.insns[k].len) >>> 0;
+    faults ||= p.mem;
+    p.emit(g, f.insns[k]);
+    if (p.term) g.wroteMem = false;
+    else g.smcCheck();
+  });
+  const last = f.plans[f.plans.length - 1];
+  const k = f.plans.length;
+  let tail = '';
+  if (f.tail !== undefined) {
+    // State as the interpreter has it when it calls the handler; the handler then runs outside the try.
+    body.push(
+      SYNC,
+      `cpu.instructionsRetired = ret + ${k}; cpu.curEip = ${hex(f.addrs[k])}; cpu.eip = ${hex(f.end)};`,
+      ctx.loop ? 'break;' : '',
+    );
+    tail = `H(cpu, I); cpu.instructionsRetired++; return ${g.exits++};`;
+  } else if (last === undefined || !last.term) g.exit(hex(f.end), k);
+  const sync = g.syncCode();
+  const text = [
+    'return (function block(cpu, end) {',
+    'const R = cpu.regs, M = cpu.memory, ep = J.epoch;',
+    'let ret = cpu.instructionsRetired, k = 0;',
+    g.prologue(),
+    faults ? 'try {' : '{',
+    ctx.loop ? 'for (;;) {' : '',
+    ...body.map((l) => (l === SYNC ? sync : l === FLUSH ? g.flushCode() : l)),
+    ctx.loop ? '}' : '',
+    faults ? `} catch (e) { ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }` : '}',
+    tail,
+    '});',
+  ].join('\n');
+  return { text, exits: g.exits };
+}
+
+/** Compiles the block starting at `start`, or returns undefined when nothing there can be fetched. */
+export function compileBlock(cpu: Cpu, start: number, epoch: EpochSource): Block | undefined {
+  const ctx: BlockCtx = { start, n: 0, loop: false };
+  const f = form(cpu, start, ctx);
+  if (f === undefined) return undefined;
+  const { text, exits } = source(f, ctx);
+  const handler: Handler | undefined = f.tail?.handler;
+  const make = new Function('P', 'A', 'J', 'H', 'I', text) as (
+    p: Uint8Array,
+    a: number[],
+    j: EpochSource,
+    h: Handler | undefined,
+    i: Insn | undefined,
+  ) => BlockFn;
+  return {
+    start,
+    n: ctx.n,
+    fn: make(PARITY, f.addrs, epoch, handler, f.tail),
+    links: new Array<Block | undefined>(exits).fill(undefined),
+    pages: f.pages,
+    valid: true,
+    source: text,
+  };
+}

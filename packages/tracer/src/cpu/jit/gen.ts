@@ -1,0 +1,274 @@
+import { BYTE_REG } from '../constants';
+import { EA, type Insn } from '../decode/insn';
+import {
+  FIELD_LOCAL,
+  type FlagField,
+  INT32_FIELDS,
+  PRODUCER_FIELDS,
+  type Producer,
+  cfExpr,
+  condExpr,
+} from './flags-gen';
+
+/** Placeholders replaced once the whole block is known (which registers and flag fields it uses). */
+export const SYNC = '@@SYNC@@';
+export const FLUSH = '@@FLUSH@@';
+
+export class Unsupported extends Error {}
+
+const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
+
+/**
+ * JavaScript source emitter for one block. Guest registers live in locals r0..r7 (int32) and the
+ * lazy-flag record in the locals of FIELD_LOCAL; every exit writes back the registers the block
+ * modifies and the flag fields it records (the SYNC placeholder), so the Cpu sees exactly the
+ * interpreter's state at each block boundary.
+ */
+export class Gen {
+  readonly out: string[] = [];
+  readonly regsUsed = new Set<number>();
+  readonly regsMod = new Set<number>();
+  readonly flagFields = new Set<FlagField>();
+  /** The last flag producer emitted, or null when the record is still the one the block started with. */
+  prod: Producer | null = null;
+  /** A flag producer has been emitted since the start of the block (not of the loop iteration). */
+  anyProd = false;
+  /** Index of the instruction being emitted and its address / the next one's. */
+  k = 0;
+  addr = 0;
+  next = 0;
+  /** The instruction being emitted wrote memory (an SMC check follows it). */
+  wroteMem = false;
+  exits = 0;
+  private t = 0;
+  private lastK = -1;
+
+  constructor(
+    readonly loop: boolean,
+    /** dead[k]: instruction k's flag record is overwritten before anything can observe it. */
+    private readonly dead: boolean[],
+  ) {}
+
+  line(s: string): void {
+    this.out.push(s);
+  }
+  tmp(expr: string): string {
+    const name = `t${this.t++}`;
+    this.line(`const ${name} = ${expr};`);
+    return name;
+  }
+  /** Starts a new loop iteration: fault points must set k again. */
+  resetK(): void {
+    this.lastK = -1;
+  }
+  /** The next statements may throw a guest fault attributed to the current instruction. */
+  faultPoint(): void {
+    if (this.lastK !== this.k) this.line(`k = ${this.k};`);
+    this.lastK = this.k;
+  }
+
+  // ---- registers (values handed around are unsigned, masked to the operand size) ----
+  r(n: number): string {
+    this.regsUsed.add(n);
+    return `r${n}`;
+  }
+  getReg(size: number, n: number): string {
+    if (size === 4) return `(${this.r(n)} >>> 0)`;
+    if (size === 2) return `(${this.r(n)} & 0xffff)`;
+    const b = BYTE_REG[n];
+    return b & 1 ? `((${this.r(b >> 2)} >>> 8) & 0xff)` : `(${this.r(b >> 2)} & 0xff)`;
+  }
+  setReg(size: number, n: number, v: string): void {
+    if (size === 1) {
+      const b = BYTE_REG[n];
+      const w = b >> 2;
+      this.regsMod.add(w);
+      if (b & 1) this.line(`${this.r(w)} = (r${w} & -65281) | ((${v} & 0xff) << 8);`);
+      else this.line(`${this.r(w)} = (r${w} & -256) | (${v} & 0xff);`);
+      return;
+    }
+    this.regsMod.add(n);
+    if (size === 2) this.line(`${this.r(n)} = (r${n} & -65536) | (${v} & 0xffff);`);
+    else this.line(`${this.r(n)} = ${v} | 0;`);
+  }
+
+  // ---- memory ----
+  /** Effective address (int32) of a 32-bit addressing form, as Cpu.ea computes it. */
+  ea(i: Insn): string {
+    if (i.asize !== 4) throw new Unsupported('16-bit addressing');
+    const d = i.disp | 0;
+    switch (i.eaKind) {
+      case EA.DISP:
+        return `${d}`;
+      case EA.BASE:
+        return `((${this.r(i.base)} + ${d}) | 0)`;
+      case EA.BASE_INDEX:
+        return `((${this.r(i.base)} + (${this.r(i.index)} << ${i.shift}) + ${d}) | 0)`;
+      case EA.INDEX:
+        return `(((${this.r(i.index)} << ${i.shift}) + ${d}) | 0)`;
+      default:
+        throw new Unsupported('addressing form');
+    }
+  }
+  load(size: number, a: string): string {
+    this.faultPoint();
+    if (size === 4) return this.tmp(`M.read32(${a}) >>> 0`);
+    return this.tmp(`M.read${size * 8}(${a})`);
+  }
+  store(size: number, a: string, v: string): void {
+    this.faultPoint();
+    this.line(`M.write${size * 8}(${a}, ${v});`);
+    this.wroteMem = true;
+  }
+
+  /** Reads the r/m operand; `addr` is the memory operand's address temp (for a write-back). */
+  readE(i: Insn, size: number): { v: string; addr: string } {
+    if (i.mod3) return { v: this.tmp(this.getReg(size, i.rm)), addr: '' };
+    const addr = this.tmp(this.ea(i));
+    return { v: this.load(size, addr), addr };
+  }
+  writeE(i: Insn, size: number, v: string, addr?: string): void {
+    if (i.mod3) this.setReg(size, i.rm, v);
+    else this.store(size, addr ?? this.tmp(this.ea(i)), v);
+  }
+
+  // ---- stack ----
+  push(size: number, v: string): void {
+    const sp = this.tmp(`(${this.r(4)} - ${size}) | 0`);
+    this.store(size, sp, v);
+    this.regsMod.add(4);
+    this.line(`r4 = ${sp};`);
+  }
+  pop(size: number): string {
+    const v = this.load(size, this.r(4));
+    this.regsMod.add(4);
+    this.line(`r4 = (r4 + ${size}) | 0;`);
+    return v;
+  }
+
+  // ---- flags ----
+  private record(p: Producer, assigns: string): void {
+    this.prod = p;
+    if (this.dead[this.k]) return;
+    this.anyProd = true;
+    for (const f of PRODUCER_FIELDS[p.kind]) this.flagFields.add(f);
+    this.line(assigns);
+  }
+  /** add/sub with carry-in `cin` ('0' or a 0/1 temp); returns the result temp. */
+  addSub(kind: 'add' | 'sub', a: string, b: string, cin: string, size: number): string {
+    const op = kind === 'add' ? '+' : '-';
+    const sum = cin === '0' ? `${a} ${op} ${b}` : `${a} ${op} ${b} ${op} ${cin}`;
+    const r = this.tmp(size === 4 ? `(${sum}) >>> 0` : `(${sum}) & ${size === 2 ? '0xffff' : '0xff'}`);
+    const lk = kind === 'add' ? 0 : 1;
+    this.record(
+      { kind, size, cin0: cin === '0' },
+      `fL = ${lk}; f1 = ${a} | 0; f2 = ${b} | 0; fc = ${cin}; fr = ${r} | 0; fS = ${size * 8 - 1}; fK = 0x8d5;`,
+    );
+    return r;
+  }
+  /** and/or/xor/test result r: CF=OF=AF=0, SF/ZF/PF lazy. */
+  logic(r: string, size: number): void {
+    this.record(
+      { kind: 'logic', size, cin0: true },
+      `fL = 2; fr = ${r} | 0; fS = ${size * 8 - 1}; fK = 0xc4; fl &= -2066;`,
+    );
+  }
+  /** inc/dec of a: CF kept (materialised), the rest lazy; returns the result temp. */
+  incDec(dec: boolean, a: string, size: number): string {
+    const m = size === 4 ? '' : size === 2 ? ' & 0xffff' : ' & 0xff';
+    const r = this.tmp(size === 4 ? `(${a} ${dec ? '-' : '+'} 1) >>> 0` : `(${a} ${dec ? '-' : '+'} 1)${m}`);
+    if (this.dead[this.k]) {
+      this.prod = { kind: dec ? 'dec' : 'inc', size, cin0: true };
+      return r;
+    }
+    const cf = this.tmp(this.cf());
+    this.record(
+      { kind: dec ? 'dec' : 'inc', size, cin0: true },
+      `fL = ${dec ? 1 : 0}; f1 = ${a} | 0; f2 = 1; fc = 0; fr = ${r} | 0; fS = ${size * 8 - 1}; fK = 0x8d4; fl = (fl & -2) | ${cf};`,
+    );
+    return r;
+  }
+  /** FlagsCore.result: SF/ZF/PF lazy from r, CF/OF/AF from `value` (an expression). */
+  result(r: string, size: number, value: string): void {
+    this.record(
+      { kind: 'result', size, cin0: true },
+      `fL = 2; fr = ${r} | 0; fS = ${size * 8 - 1}; fK = 0xc4; fl = (fl & -2066) | (${value});`,
+    );
+  }
+  /** FlagsCore.putFlags(CF|OF, value) (multiplies): the other flags stay as recorded. */
+  cfOf(value: string): void {
+    if (this.dead[this.k]) {
+      if (this.prod !== null) this.prod = { ...this.prod, cfOfInFl: true };
+      return;
+    }
+    this.anyProd = true;
+    this.flagFields.add('fchg');
+    this.flagFields.add('flags');
+    this.line(`fK &= -2050; fl = (fl & -2050) | (${value});`);
+    if (this.prod !== null) this.prod = { ...this.prod, cfOfInFl: true };
+  }
+  /** Current CF (0/1) as an expression. */
+  cf(): string {
+    if (this.prod !== null) return cfExpr(this.prod);
+    this.flushIfNeeded();
+    return 'cpu.cf()';
+  }
+  /** Condition cc as a boolean expression. */
+  cond(cc: number): string {
+    if (this.prod !== null) return condExpr(this.prod, cc);
+    this.flushIfNeeded();
+    return `cpu.cond(${cc})`;
+  }
+  /** Before asking the Cpu about flags, give it the record held in locals (a loop's previous pass). */
+  private flushIfNeeded(): void {
+    if (this.loop || this.anyProd) this.line(FLUSH);
+  }
+
+  // ---- exits ----
+  /** Leaves the block with `retiredHere` instructions of this pass done and eip = `eip`. */
+  exit(eip: string, retiredHere: number): void {
+    this.line(SYNC);
+    this.line(`cpu.instructionsRetired = ret + ${retiredHere}; cpu.eip = ${eip};`);
+    this.line(`return ${this.exits++};`);
+  }
+  /**
+   * Reports a branch to the hook, as the interpreter does. With `thenEip`, the block goes on after
+   * it, so a hook that called cpu.stop() must end the block there (eip = thenEip).
+   */
+  branchHook(from: number, to: string, kind: number, thenEip?: string): void {
+    this.line(`{ const h = cpu.branchHook; if (h !== undefined) { h(${hex(from)}, ${to}, ${kind});`);
+    if (thenEip !== undefined) {
+      this.line('if (cpu.stopping) {');
+      this.exit(thenEip, this.k + 1);
+      this.line('}');
+    }
+    this.line('} }');
+  }
+  /** After an instruction that wrote memory: if that invalidated compiled code, stop after it. */
+  smcCheck(): void {
+    if (!this.wroteMem) return;
+    this.wroteMem = false;
+    this.line(`if (J.epoch !== ep) {`);
+    this.line(SYNC);
+    this.line(`cpu.instructionsRetired = ret + ${this.k + 1}; cpu.eip = ${hex(this.next)}; return -1; }`);
+  }
+
+  // ---- final assembly ----
+  syncCode(): string {
+    const regs = [...this.regsMod].sort().map((n) => `R[${n}] = r${n};`);
+    return [...regs, this.flushCode()].join(' ');
+  }
+  flushCode(): string {
+    return [...this.flagFields]
+      .map((f) => `cpu.${f} = ${FIELD_LOCAL[f]}${INT32_FIELDS.has(f) ? ' >>> 0' : ''};`)
+      .join(' ');
+  }
+  prologue(): string {
+    const regs = [...this.regsUsed].sort().map((n) => `r${n} = R[${n}]`);
+    const flags = [...this.flagFields].map(
+      (f) => `${FIELD_LOCAL[f]} = cpu.${f}${INT32_FIELDS.has(f) ? ' | 0' : ''}`,
+    );
+    const decl = [...regs, ...flags];
+    return decl.length ? `let ${decl.join(', ')};` : '';
+  }
+}
