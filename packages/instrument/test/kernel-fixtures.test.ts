@@ -6,17 +6,21 @@ import {
   buildKernel,
   classifyInstruction,
   KernelSession,
+  readSideband,
+  sidebandPath,
   listFixtures,
   prepareFixture,
   runScript,
   ScriptRunner,
 } from '@fasmcov/tracer';
+import { buildOracle, oracleFlow, oracleMissing } from '../../report/test/trace/helpers/ipt-oracle';
 import { instrumentInto, repoRoot, tempDir } from './helpers';
 
-// Issue 6's proof on every script fixture: the instrumented kernel (count mode) prints the same
-// transcript as the plain kernel, and every probe's count equals what the emulator observed at the
-// guarded address of the plain kernel (instruction executions from its edge trace; taken and
-// not-taken counts for branch probes).
+// The three-way cross-check on every script fixture (issues 6 and 7): the instrumented kernel (count
+// mode) prints the same transcript as the plain kernel; every probe's count equals the count at its
+// guarded address from (b) the plain run's edge trace and (c) its Intel PT trace decoded by our
+// decoder — which must agree on every address — and Intel's libipt decodes the PT trace without
+// error to the instruction count the run reports and the same per-instruction counts.
 
 const fixtures = path.join(repoRoot, 'fixtures/fs');
 const names = listFixtures(fixtures);
@@ -83,7 +87,7 @@ describe.each(names)('%s', (name) => {
       imageDir: f.imageDir,
       time: 1577836800,
       maxInstructions: 2e10,
-      traces: ['edges'],
+      traces: ['edges', 'pt'],
       runDir,
     });
     const probed = runInstrumented(name);
@@ -92,11 +96,27 @@ describe.each(names)('%s', (name) => {
 
     const info = readRunInfo(runDir);
     const image = runImage(runDir, info);
-    const counts = addressCountsFromEdges(runEdges(runDir, info, image, 'edges'), {
-      classify: classifyInstruction,
-      read8: image.read8,
-      ranges: info.ranges,
-    });
+    const countsFrom = (source: 'edges' | 'pt') =>
+      addressCountsFromEdges(runEdges(runDir, info, image, source), {
+        classify: classifyInstruction,
+        read8: image.read8,
+        ranges: info.ranges,
+      });
+    const counts = countsFrom('edges');
+    const fromPt = countsFrom('pt');
+    expect(new Map([...fromPt.instructions].sort())).toEqual(new Map([...counts.instructions].sort()));
+    expect(new Map([...fromPt.branches].sort())).toEqual(new Map([...counts.branches].sort()));
+    if (buildOracle()) {
+      const sidebandFile = path.join(runDir, 'trace.sideband.json');
+      const sb = readSideband(sidebandFile);
+      const lib = oracleFlow(
+        sidebandPath(sidebandFile, sb.trace),
+        sb.sections.map((s) => `${sidebandPath(sidebandFile, s.file)}:${s.offset}:${s.size}:${s.address}`),
+      );
+      expect(lib.errors).toEqual([]);
+      expect(lib.instructions).toBe(info.tracedInstructions);
+      expect(new Map([...lib.perIp].sort())).toEqual(new Map([...counts.instructions].sort()));
+    } else process.stdout.write(`libipt oracle skipped: ${oracleMissing()}\n`);
     const text = info.sections.find((s) => s.name === '.text');
     if (!text) throw new Error('no .text in the run');
     const mismatches: string[] = [];

@@ -25,6 +25,8 @@ export interface RunRecorderOptions {
   test: string;
   traces: TraceKind[];
   lbrDepth?: number;
+  /** See TraceSession: 1 when host functions are HostCallTable stubs (the script runner). */
+  hostCallTail?: number;
 }
 
 /**
@@ -89,14 +91,21 @@ export class RunRecorder {
           })),
       });
     }
-    this.session = new TraceSession({ edges: this.edges, lbr: this.lbr, pt: this.pt?.encoder });
+    this.session = new TraceSession(
+      { edges: this.edges, lbr: this.lbr, pt: this.pt?.encoder },
+      opts.hostCallTail ?? 0,
+    );
   }
 
   private startCount = 0;
+  private startRestarts = 0;
+  private cpu: Cpu | undefined;
 
   /** Starts recording at the CPU's current eip. */
   attach(cpu: Cpu): void {
     this.startCount = cpu.instructionsRetired;
+    this.startRestarts = cpu.repRestarts;
+    this.cpu = cpu;
     this.session.attach(cpu);
   }
 
@@ -108,7 +117,9 @@ export class RunRecorder {
   /** Ends the traces before `nextIp` and writes the run directory. */
   finish(nextIp: number, instructions: number, end: RunInfo['end']): string {
     // Host-call instructions run outside the traces; everything else since attach is traced.
-    const traced = instructions - this.startCount - this.session.hostCalls;
+    // Rep restarts retire without executing the instruction anew (see Cpu.repRestarts).
+    const restarts = (this.cpu?.repRestarts ?? 0) - this.startRestarts;
+    const traced = instructions - this.startCount - this.session.hostInstructions - restarts;
     this.session.finish(nextIp);
     this.pt?.finish(nextIp, traced);
     if (this.edges)

@@ -74,6 +74,8 @@ export function runScript(o: RunScriptOptions): ScriptRunResult {
         test: o.test ?? scriptTestName(o.script),
         traces,
         lbrDepth: o.lbrDepth,
+        // Host functions are stubs whose `ret` runs outside the traced kernel code.
+        hostCallTail: 1,
       })
     : undefined;
   if (recorder) {

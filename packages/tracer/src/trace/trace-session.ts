@@ -15,8 +15,17 @@ export class TraceSession {
   readonly hook: (from: number, to: number, kind: number) => void;
   /** Host calls seen (their instructions are not in the traces). */
   hostCalls = 0;
+  /** Untraced instructions of host code: each host call that returns, plus its `hostCallTail`. */
+  hostInstructions = 0;
 
-  constructor(readonly targets: TraceTargets) {
+  constructor(
+    readonly targets: TraceTargets,
+    /**
+     * Instructions a returning host call runs outside the traced ranges after the host-call
+     * instruction itself (HostCallTable stubs: their `ret`, so 1).
+     */
+    private readonly hostCallTail = 0,
+  ) {
     const { pt, edges, lbr } = targets;
     const hooks = [pt?.hook, edges?.hook, lbr?.hook].filter(
       (h): h is NonNullable<typeof h> => h !== undefined,
@@ -52,6 +61,8 @@ export class TraceSession {
         this.hostCalls++;
         this.stop(cpu.curEip);
         inner(arg);
+        // Only a host call that returns retires (the return-to-host stub unwinds instead).
+        this.hostInstructions += 1 + this.hostCallTail;
         this.start(cpu.eip);
       });
     cpu.hostCall = bracket(cpu.hostCall);
