@@ -31,6 +31,8 @@ export interface InstrumentOptions {
   include?: string[];
   /** Folder relative paths are resolved against and fasm runs in (default: process.cwd()). */
   cwd?: string;
+  /** fasm's memory limit in KiB (`-m`; large trees such as KolibriOS's kernel need more). */
+  memoryKiB?: number;
 }
 
 export interface InstrumentStats {
@@ -77,13 +79,21 @@ interface BuildOptions {
   includeDirs: string[];
   defines: Array<[string, string]>;
   cwd: string;
+  memoryKiB?: number;
 }
 
 function build(main: string, dir: string, opts: BuildOptions): Build {
   fs.mkdirSync(dir, { recursive: true });
   const output = path.join(dir, 'out.bin');
   const symbols = path.join(dir, 'out.fas');
-  assemble(main, { output, symbols, includeDirs: opts.includeDirs, defines: opts.defines, cwd: opts.cwd });
+  assemble(main, {
+    output,
+    symbols,
+    includeDirs: opts.includeDirs,
+    defines: opts.defines,
+    cwd: opts.cwd,
+    memoryKiB: opts.memoryKiB,
+  });
   const fas = FasFile.read(symbols, { cwd: opts.cwd, includeDirs: opts.includeDirs });
   return { fas, output: fs.readFileSync(output) };
 }
@@ -234,7 +244,12 @@ export function instrument(opts: InstrumentOptions): InstrumentResult {
   const defines = opts.defines ?? [];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-instrument-'));
   try {
-    const plain = build(main, path.join(work, 'plain'), { includeDirs, defines, cwd });
+    const plain = build(main, path.join(work, 'plain'), {
+      includeDirs,
+      defines,
+      cwd,
+      memoryKiB: opts.memoryKiB,
+    });
     const format = detectFormat(plain.fas);
     const isCode = executablePredicate(plain.fas, format, plain.output);
     const plan = planFiles(plain.fas, filePlans(plain.fas, root, opts.include ?? []), isCode);
@@ -250,7 +265,12 @@ export function instrument(opts: InstrumentOptions): InstrumentResult {
     );
     let probed: Build;
     try {
-      probed = build(outMain, path.join(work, 'instrumented'), { includeDirs: outIncludes, defines, cwd });
+      probed = build(outMain, path.join(work, 'instrumented'), {
+        includeDirs: outIncludes,
+        defines,
+        cwd,
+        memoryKiB: opts.memoryKiB,
+      });
     } catch (e) {
       mapBuildError(e, root, outDir, cwd);
     }

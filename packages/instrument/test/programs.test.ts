@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FasFile, SourceLocation } from '@fasmcov/fas';
@@ -81,6 +82,21 @@ describe.each(cases)('$name', (c) => {
         `${result.stats.instrumentedCodeBytes} bytes, instructions ${reference.instructions} -> ${run.instructions}\n`,
     );
   });
+
+  // This machine's kernel cannot run 32-bit programs, so qemu-i386 stands in for native execution:
+  // the instrumented program, run for real, prints and exits exactly as in fasmcov's emulator.
+  const qemu = spawnSync('qemu-i386', ['--version']).status === 0;
+  (qemu ? test.each(modes) : test.skip.each(modes))(
+    '--mode %s: outside the emulator (qemu-i386) the instrumented program behaves the same',
+    (mode) => {
+      const { probed } = setup(c, mode);
+      fs.chmodSync(probed.exe, 0o755);
+      const real = spawnSync('qemu-i386', [probed.exe], { encoding: 'latin1' });
+      const emulated = observe(probed.exe);
+      expect(real.stdout).toBe(emulated.output);
+      expect(real.status).toBe(emulated.status);
+    },
+  );
 
   test('probes.json names the same place as the .fas of both builds', () => {
     const { result, plain, probed } = setup(c, 'count');

@@ -10,6 +10,7 @@ interface InstrumentCliOptions {
   define: string[];
   mode: string;
   include: string[];
+  memory?: number;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -65,6 +66,11 @@ export function registerInstrument(program: Command): void {
       collect,
       [],
     )
+    .option('-m, --memory <KiB>', "fasm's memory limit in KiB (fasm -m), for large trees", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw new CliError(`--memory: '${v}' is not a number of KiB`);
+      return n;
+    })
     .action((main: string, opts: InstrumentCliOptions) => {
       try {
         printSummary(
@@ -75,6 +81,7 @@ export function registerInstrument(program: Command): void {
             defines: opts.define.map(parseDefine),
             mode: parseMode(opts.mode),
             include: opts.include,
+            memoryKiB: opts.memory,
           }),
         );
       } catch (e) {
