@@ -18,7 +18,13 @@ describe('fasmcov demo', () => {
     const lcov = fs.readFileSync(path.join(out, 'lcov.info'), 'utf8');
     expect(lcov).toMatch(/^SF:.*kernel\/fs\/fat_dir\.inc$/m);
     expect(lcov).toMatch(/^TN:fat16_write$/m); // lcov test names allow [A-Za-z0-9_] only
-    for (const f of ['lcov.info', 'asm-html/index.html', 'html/index.html', 'coverage-summary.json']) {
+    for (const f of [
+      'lcov.info',
+      'asm-html/index.html',
+      'asm-html/flamegraph.html',
+      'html/index.html',
+      'coverage-summary.json',
+    ]) {
       expect(fs.existsSync(path.join(out, f))).toBe(true);
     }
     const m = /lines (\d+(?:\.\d+)?)%/.exec(r.stdout);

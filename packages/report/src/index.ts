@@ -38,3 +38,6 @@ export { addressCountsFromEdges } from './mapping/from-edges';
 export { coverageFromRunDir, readRunInfo, runImage, runEdges, RunDirError } from './run/run-coverage';
 export type { TraceSource } from './run/run-coverage';
 export { changedLines, diffCoverage, DiffError } from './reporters/diff-coverage';
+export { CallStackProfiler } from './profile/call-stacks';
+export type { CallStackOptions } from './profile/call-stacks';
+export { profileFromRunDir, frameNamer, mergeFolded } from './profile/run-profile';

@@ -5,8 +5,11 @@ import { FasFile } from '@fasmcov/fas';
 import { buildKernel, listFixtures, prepareFixture, runScript, unifiedDiff } from '@fasmcov/tracer';
 import {
   coverageFromRunDir,
-  summarize,
+  flameTreeFromFolded,
   mergeCoverage,
+  mergeFolded,
+  profileFromRunDir,
+  summarize,
   writeReports,
   type CoverageDocument,
 } from '@fasmcov/report';
@@ -37,6 +40,7 @@ export function registerDemo(program: Command): void {
       if (!names.length) throw new CliError(`no script tests (*/run.us) under ${opts.fixtures}`);
       const docs: CoverageDocument[] = [];
       const failed: string[] = [];
+      const folded = new Map<string, number>();
       let instructions = 0;
       for (const name of names) {
         const f = prepareFixture(
@@ -53,7 +57,8 @@ export function registerDemo(program: Command): void {
           imageDir: f.imageDir,
           time: 1577836800,
           maxInstructions: 2e10,
-          traces: ['edges'],
+          // Edges give the counts; PT, decoded afterwards, gives the call stacks of the flame graph.
+          traces: ['edges', 'pt'],
           runDir,
           test: name,
         });
@@ -64,13 +69,15 @@ export function registerDemo(program: Command): void {
         if (diff) failed.push(name);
         step(`${diff ? 'FAIL' : 'ok  '} ${name} (${r.instructions} instructions)`);
         docs.push(coverageFromRunDir(runDir, { fas, root: repo }).document);
+        mergeFolded(folded, profileFromRunDir(runDir, fas));
       }
       step(`writing reports to ${path.relative(process.cwd(), opts.output) || '.'}`);
       writeReports(docs, {
         root: repo,
         outDir: opts.output,
-        reporters: ['lcov', 'asm-html', 'html', 'json-summary', 'text-summary'],
+        reporters: ['lcov', 'asm-html', 'flamegraph', 'html', 'json-summary', 'text-summary'],
         title: 'fasmcov demo: the bundled kernel',
+        profile: flameTreeFromFolded(folded),
       });
       const s = summarize(mergeCoverage(docs));
       step(

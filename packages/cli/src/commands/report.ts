@@ -7,8 +7,11 @@ import {
   diffCoverage,
   checkThresholds,
   filterFiles,
+  flameTreeFromFolded,
   mergeByTest,
   mergeCoverage,
+  mergeFolded,
+  profileFromRunDir,
   readCoverageFile,
   REPORTERS,
   summarize,
@@ -71,6 +74,9 @@ export function registerReport(program: Command): void {
     .option('--check-diff <pct>', 'fail (exit 1) when line coverage of the changed lines is below', percent)
     .action(async (inputs: string[], opts: ReportOptions) => {
       const docs: CoverageDocument[] = [];
+      const reporters = opts.reporter.length ? opts.reporter : ['lcov', 'asm-html', 'text-summary'];
+      // The flame graph's call stacks come from the PT traces of the run directories.
+      const folded = reporters.includes('flamegraph') ? new Map<string, number>() : undefined;
       let fas: FasFile | undefined;
       for (const f of inputs) {
         if (fs.existsSync(f) && fs.statSync(f).isDirectory()) {
@@ -81,11 +87,21 @@ export function registerReport(program: Command): void {
           for (const d of run.diagnostics)
             process.stderr.write(`fasmcov: warning: ${d.file}:${d.line}: ${d.message}\n`);
           docs.push(run.document);
+          if (folded) {
+            if (!run.info.traces.includes('pt'))
+              throw new CliError(`${f}: the flamegraph reporter needs runs recorded with --trace pt`);
+            mergeFolded(folded, profileFromRunDir(f, fas));
+          }
         } else docs.push(...(await readCoverageFile(f, opts.root)));
       }
       const perTest = filterFiles(mergeByTest(docs), opts.include, opts.exclude);
-      const reporters = opts.reporter.length ? opts.reporter : ['lcov', 'asm-html', 'text-summary'];
-      writeReports(perTest, { root: opts.root, outDir: opts.output, reporters, title: opts.title });
+      writeReports(perTest, {
+        root: opts.root,
+        outDir: opts.output,
+        reporters,
+        title: opts.title,
+        profile: folded && flameTreeFromFolded(folded),
+      });
       const merged = mergeCoverage(perTest);
       const failures = checkThresholds(summarize(merged), {
         lines: opts.checkLines,
