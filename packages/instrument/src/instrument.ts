@@ -100,6 +100,43 @@ function build(main: string, dir: string, opts: BuildOptions): Build {
 
 const isUnder = (dir: string, p: string) => p.startsWith(dir + path.sep);
 
+/**
+ * Where sources live and where their instrumented copies go: the main file's folder (copied to the
+ * output folder) and each `-I` folder outside it (copied to `<out>/__fcov_include<k>/`, and given to
+ * fasm in its place), so that code found through INCLUDE — a KolibriOS tree under UMKa — is
+ * probed too. Names in probes.json are relative to the root holding the file.
+ */
+interface SourceRoot {
+  src: string;
+  out: string;
+}
+
+function sourceRoots(root: string, outDir: string, includeDirs: string[]): SourceRoot[] {
+  const roots: SourceRoot[] = [{ src: root, out: outDir }];
+  includeDirs.forEach((d, k) => {
+    if (d !== root && !isUnder(root, d) && !roots.some((r) => r.src === d))
+      roots.push({ src: d, out: path.join(outDir, `__fcov_include${k}`) });
+  });
+  return roots;
+}
+
+/** The root holding `file` (original or copy) and its name relative to that root. */
+function locateIn(
+  roots: SourceRoot[],
+  file: string,
+  copies: boolean,
+): { root: SourceRoot; rel: string } | undefined {
+  // Deeper roots first: an include folder's copy lies inside the output folder.
+  const sorted = [...roots].sort((a, b) =>
+    copies ? b.out.length - a.out.length : b.src.length - a.src.length,
+  );
+  for (const r of sorted) {
+    const dir = copies ? r.out : r.src;
+    if (isUnder(dir, file)) return { root: r, rel: relativeName(dir, file) };
+  }
+  return undefined;
+}
+
 /** The output format from the `format` directive (binary when there is none). */
 function detectFormat(fas: FasFile): OutputFormat {
   for (let i = 0; i < fas.rowCount; i++) {
@@ -117,12 +154,13 @@ function codeBytes(fas: FasFile, isCode: ExecutablePredicate): number {
   return n;
 }
 
-function filePlans(fas: FasFile, root: string, globs: string[]): FilePlan[] {
+function filePlans(fas: FasFile, roots: SourceRoot[], globs: string[]): FilePlan[] {
   return fas.files
     .filter((f) => f.exists)
     .map((f) => {
-      const inTree = isUnder(root, f.path);
-      const rel = relativeName(root, f.path);
+      const at = locateIn(roots, f.path, false);
+      const inTree = at !== undefined;
+      const rel = at ? at.rel : f.path;
       return {
         fasIndex: f.index,
         path: f.path,
@@ -174,39 +212,45 @@ function instrumentedText(f: FilePlan, main: { line: number; storage: string } |
   return `${text}${text.endsWith('\n') ? '' : '\n'}${main.storage}`;
 }
 
-/** Files pulled in with `file 'name'` (binary data), resolved next to the file naming them. */
-function dataFiles(f: FilePlan): string[] {
+/**
+ * Files pulled in with `file 'name'` (binary data): next to the file naming them, or — as fasm also
+ * searches — in an INCLUDE folder (each source root).
+ */
+function dataFiles(f: FilePlan, roots: SourceRoot[]): string[] {
   const out: string[] = [];
   for (const text of f.lines) {
     const m = /(?:^|[\s:])file\s+(['"])([^'"]+)\1/i.exec(splitLine(text).statement);
-    if (m) out.push(path.resolve(path.dirname(f.path), m[2]));
+    if (!m) continue;
+    for (const dir of [path.dirname(f.path), ...roots.map((r) => r.src)]) out.push(path.resolve(dir, m[2]));
   }
   return out;
 }
 
-function writeTree(files: FilePlan[], root: string, outDir: string, main: { line: number; storage: string }) {
+function writeTree(files: FilePlan[], roots: SourceRoot[], main: { line: number; storage: string }) {
   for (const [i, f] of files.entries()) {
-    if (!f.inTree) continue;
-    const dest = path.join(outDir, f.rel);
+    const at = locateIn(roots, f.path, false);
+    if (!f.inTree || !at) continue;
+    const dest = path.join(at.root.out, path.relative(at.root.src, f.path));
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, instrumentedText(f, i === 0 ? main : undefined), 'latin1');
-    for (const data of dataFiles(f))
-      if (isUnder(root, data) && fs.existsSync(data)) {
-        const to = path.join(outDir, path.relative(root, data));
+    for (const data of dataFiles(f, roots)) {
+      const d = locateIn(roots, data, false);
+      if (d && fs.existsSync(data)) {
+        const to = path.join(d.root.out, path.relative(d.root.src, data));
         fs.mkdirSync(path.dirname(to), { recursive: true });
         fs.copyFileSync(data, to);
       }
+    }
   }
 }
 
 /** Re-throws fasm's complaint about the instrumented tree against the original files. */
-function mapBuildError(e: unknown, root: string, outDir: string, cwd: string): never {
+function mapBuildError(e: unknown, roots: SourceRoot[], cwd: string): never {
   if (!(e instanceof FasmError)) throw e;
   const sites = e.sites.map((s) => {
     const p = path.resolve(cwd, s.file);
-    return isUnder(outDir, p) && path.basename(p) !== RUNTIME_FILE
-      ? { ...s, file: path.join(root, path.relative(outDir, p)) }
-      : s;
+    const at = path.basename(p) !== RUNTIME_FILE ? locateIn(roots, p, true) : undefined;
+    return at ? { ...s, file: path.join(at.root.src, path.relative(at.root.out, p)) } : s;
   });
   // fasm lists the sites outermost first: the innermost one outside the generated include is
   // the line that was rewritten.
@@ -252,17 +296,19 @@ export function instrument(opts: InstrumentOptions): InstrumentResult {
     });
     const format = detectFormat(plain.fas);
     const isCode = executablePredicate(plain.fas, format, plain.output);
-    const plan = planFiles(plain.fas, filePlans(plain.fas, root, opts.include ?? []), isCode);
+    const roots = sourceRoots(root, outDir, includeDirs);
+    const plan = planFiles(plain.fas, filePlans(plain.fas, roots, opts.include ?? []), isCode);
     const runtime = runtimeInclude(mode);
     const line = injectionLine(plan.files[0], plan.skipped);
     fs.mkdirSync(outDir, { recursive: true });
-    writeTree(plan.files, root, outDir, { line, storage: storageText(format, mode) });
+    writeTree(plan.files, roots, { line, storage: storageText(format, mode) });
     fs.writeFileSync(path.join(outDir, RUNTIME_FILE), runtime.text);
 
     const outMain = path.join(outDir, path.basename(main));
-    const outIncludes = includeDirs.map((d) =>
-      isUnder(root, d) ? path.join(outDir, path.relative(root, d)) : d,
-    );
+    const outIncludes = includeDirs.map((d) => {
+      if (isUnder(root, d)) return path.join(outDir, path.relative(root, d));
+      return roots.find((r) => r.src === d)?.out ?? d;
+    });
     let probed: Build;
     try {
       probed = build(outMain, path.join(work, 'instrumented'), {
@@ -272,7 +318,7 @@ export function instrument(opts: InstrumentOptions): InstrumentResult {
         memoryKiB: opts.memoryKiB,
       });
     } catch (e) {
-      mapBuildError(e, root, outDir, cwd);
+      mapBuildError(e, roots, cwd);
     }
     const runtimeIndex =
       probed.fas.files.find((f) => f.path === path.join(outDir, RUNTIME_FILE))?.index ?? -1;
@@ -285,8 +331,8 @@ export function instrument(opts: InstrumentOptions): InstrumentResult {
       mode,
       format,
       main: path.basename(main),
-      plainName: (f: SourceFile) => relativeName(root, f.path),
-      instrumentedName: (f: SourceFile) => relativeName(outDir, f.path),
+      plainName: (f: SourceFile) => locateIn(roots, f.path, false)?.rel ?? f.path,
+      instrumentedName: (f: SourceFile) => locateIn(roots, f.path, true)?.rel ?? f.path,
     });
     fs.writeFileSync(path.join(outDir, 'probes.json'), `${JSON.stringify(map, null, 1)}\n`);
     const rewritten = plan.files.filter((f) => f.actions.size > 0);

@@ -89,6 +89,18 @@ function rowsProblem(rows: CodeRow[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A line in the body of a macro that redefines its own instruction (`macro mov t, s { ... mov t, s
+ * ... }`): there the name means the original instruction, but handed to a probe macro it would mean
+ * the redefinition again.
+ */
+function redefinitionProblem(fas: FasFile, rows: CodeRow[], statement: string): string | undefined {
+  const w = firstWord(statement)?.toLowerCase();
+  if (!w) return undefined;
+  const inOwnMacro = rows.some((r) => fas.locate(r.lineIndex).chain[0]?.macro.toLowerCase() === w);
+  return inOwnMacro ? `'${w}' inside the macro that redefines it` : undefined;
+}
+
 /** Groups the byte-producing rows by the file line holding their text. */
 function rowsByHome(fas: FasFile): Map<number, Map<number, CodeRow[]>> {
   const byFile = new Map<number, Map<number, CodeRow[]>>();
@@ -120,10 +132,9 @@ export function planFiles(fas: FasFile, files: FilePlan[], isCode: ExecutablePre
         unprobed++;
         continue;
       }
-      const problem = rowsProblem(rows);
-      const verdict: Verdict = problem
-        ? { skip: problem }
-        : classifyStatement(splitLine(f.lines[line - 1] ?? '').statement);
+      const statement = splitLine(f.lines[line - 1] ?? '').statement;
+      const problem = rowsProblem(rows) ?? redefinitionProblem(fas, rows, statement);
+      const verdict: Verdict = problem ? { skip: problem } : classifyStatement(statement);
       if ('data' in verdict) dataLines++;
       else if ('skip' in verdict) skipped.push({ file: f.rel, line, reason: verdict.skip });
       else f.actions.set(line, verdict.action);

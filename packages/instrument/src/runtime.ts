@@ -40,10 +40,13 @@ export function slotSize(mode: ProbeMode): number {
  */
 function probeBody(mode: ProbeMode): string[] {
   const slot = mode === 'flag' ? `${PROBES_SYMBOL} + ..fcov_n` : `${PROBES_SYMBOL} + ..fcov_n * 4`;
+  // Written as bytes: a program may redefine mov/xchg/lea with macros (UMKa redefines mov), which
+  // would otherwise intercept the probe. C6 05 d32 01 = mov byte [d32], 1; 87 05 d32 = xchg eax,
+  // [d32]; 8D 40 01 = lea eax, [eax + 1].
   const body =
     mode === 'flag'
-      ? [` mov byte [${slot}], 1`]
-      : [` xchg eax, [${slot}]`, ' lea eax, [eax + 1]', ` xchg eax, [${slot}]`];
+      ? [' db 0C6h, 05h', ` dd ${slot}`, ' db 1']
+      : [' db 87h, 05h', ` dd ${slot}`, ' db 8Dh, 40h, 01h, 87h, 05h', ` dd ${slot}`];
   return [...body, ' ..fcov_n = ..fcov_n + 1'];
 }
 

@@ -53,3 +53,42 @@ maybe(
   },
   600_000,
 );
+
+// UMKa (the KolibriOS kernel built as a user-space object) with the kernel's file-system code found
+// through INCLUDE: the -I folder is copied and probed too. UMKa and KolibriOS must be of matching
+// revisions (UMKa's makefile builds against $KOLIBRIOS).
+const umka = process.env.UMKA;
+if (!umka || !root) process.stdout.write('UMKA or KOLIBRIOS is not set: the UMKa build test is skipped\n');
+const maybeUmka = umka && root ? it : it.skip;
+
+maybeUmka(
+  'instruments the UMKa build with the KolibriOS fs/ code it includes, and it assembles',
+  () => {
+    const r = instrument({
+      main: path.join(umka as string, 'umka.asm'),
+      outDir: tempDir('umka'),
+      includeDirs: [
+        path.join(root as string, 'kernel/trunk'),
+        path.join(root as string, 'programs/develop/libraries/libcrash/hash'),
+      ],
+      defines: [
+        ['UEFI', '1'],
+        ['extended_primary_loader', '1'],
+        ['UMKA', '1'],
+        ['HOST', 'linux'],
+        ['lang', 'en_US'],
+      ],
+      mode: 'count',
+      include: ['fs/**'],
+      memoryKiB: 2000000,
+      cwd: umka,
+    });
+    expect(r.map.probes.some((p) => p.file === 'fs/fat.inc')).toBe(true);
+    expect(r.map.probes.every((p) => p.file.startsWith('fs/'))).toBe(true);
+    expect(r.map.count).toBeGreaterThan(5000);
+    process.stdout.write(
+      `UMKa: ${r.map.count} probes in fs/, code ${r.stats.plainCodeBytes} -> ${r.stats.instrumentedCodeBytes} bytes\n`,
+    );
+  },
+  600_000,
+);
