@@ -18,6 +18,9 @@ describe('fasmcov demo', () => {
     const lcov = fs.readFileSync(path.join(out, 'lcov.info'), 'utf8');
     expect(lcov).toMatch(/^SF:.*kernel\/fs\/fat_dir\.inc$/m);
     expect(lcov).toMatch(/^TN:fat16_write$/m); // lcov test names allow [A-Za-z0-9_] only
+    // Functions are procedures, not the places where tracing resumed after a host call.
+    expect(lcov).toMatch(/^FN:\d+,fat_read_file$/m);
+    expect(lcov).not.toMatch(/^FN:\d+,(sub_[0-9a-f]+|\w+\.\w+)$/m);
     for (const f of [
       'lcov.info',
       'asm-html/index.html',

@@ -6,7 +6,7 @@ import type { AddressCounts } from './address-counts';
 /**
  * Address counts from an edges trace (or a decoded PT trace's edges): instruction counts by
  * walking from each edge destination, arms from the conditional branches' edges, entries from
- * calls and from where the host started the guest.
+ * calls into the traced code and from where the host started the guest.
  */
 export function addressCountsFromEdges(
   edges: EdgeRecorder,
@@ -19,8 +19,16 @@ export function addressCountsFromEdges(
       out.branches.set(ic.address, { taken: ic.taken ?? 0, notTaken: ic.notTaken });
   }
   const enter = (a: number, n: number) => out.entries.set(a, (out.entries.get(a) ?? 0) + n);
-  for (const e of edges.edges())
-    if (e.kind === BRANCH.CALL || e.kind === BRANCH.CALL_INDIRECT) enter(e.to, e.count);
-  for (const [ip, n] of edges.startCounts) enter(ip, n);
+  const inRange = (ip: number) =>
+    opts.ranges === undefined || opts.ranges.some((r) => ip >= r.start && ip < r.end);
+  // Where tracing resumes after a call that left the traced code (a host service) is a return
+  // point inside the caller, not the entry of a function.
+  const resumes = new Set<number>();
+  for (const e of edges.edges()) {
+    if (e.kind !== BRANCH.CALL && e.kind !== BRANCH.CALL_INDIRECT) continue;
+    if (inRange(e.to)) enter(e.to, e.count);
+    else resumes.add((e.from + opts.classify(opts.read8, e.from).length) >>> 0);
+  }
+  for (const [ip, n] of edges.startCounts) if (!resumes.has(ip)) enter(ip, n);
   return out;
 }
