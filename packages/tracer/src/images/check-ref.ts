@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BuiltImage, BuiltPartition } from './build';
 import type { CorruptionEffect } from './corrupt';
+import { encodeCp866 } from '../script/format';
 import { attrFat } from './oracle';
 import { type Node, PartitionModel } from './ref-model';
 import {
@@ -48,14 +49,9 @@ interface Disk {
   models: PartitionModel[];
 }
 
-const cp866Decoder = new TextDecoder('ibm866');
-const CP866_HIGH = new Set([...cp866Decoder.decode(Uint8Array.from({ length: 128 }, (_, i) => 0x80 + i))]);
-
 /** A name as cp866 can show it: characters it lacks become '?'. */
 function inCp866(name: string): string {
-  return [...name.normalize('NFC')]
-    .map((ch) => ((ch.codePointAt(0) as number) < 0x80 || CP866_HIGH.has(ch) ? ch : '?'))
-    .join('');
+  return [...name.normalize('NFC')].map((ch) => (encodeCp866(ch) ? ch : '?')).join('');
 }
 
 /** The runner's ls count when the script gives none. */

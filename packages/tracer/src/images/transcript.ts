@@ -47,19 +47,8 @@ export interface StatusLine {
   count?: number;
 }
 
-export const STATUS_NAMES: Record<number, string> = {
-  0: 'success',
-  2: 'unsupported',
-  3: 'unknown_fs',
-  5: 'file_not_found',
-  6: 'end_of_file',
-  7: 'memory_pointer',
-  8: 'disk_full',
-  9: 'fs_error',
-  10: 'access_denied',
-  11: 'device_error',
-  12: 'out_of_memory',
-};
+// The status names are the runner's own: one table for writing and for checking transcripts.
+export { STATUS_NAMES } from '../script/format';
 
 /** `status = 6 end_of_file, count = 5000` -> { code, name, count }; undefined if not a status line. */
 export function parseStatus(line: string | undefined): StatusLine | undefined {
