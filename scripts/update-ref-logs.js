@@ -27,7 +27,6 @@ try {
       lines: f.lines,
       script: f.script,
       imageDir: f.imageDir,
-      time: 1577836800,
       maxInstructions: 5e9,
     });
     fs.writeFileSync(f.ref, r.transcript);

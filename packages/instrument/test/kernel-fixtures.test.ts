@@ -46,7 +46,6 @@ function runInstrumented(name: string): { transcript: string; slots: number[] } 
     tempDir(`i-${name}`),
   );
   const session = new KernelSession(result.build.output, 'kernel-instrumented.o', {
-    time: 1577836800,
     maxInstructions: 2e10,
   });
   const area = session.machine.images[0].sections.find((s) => s.name === result.map.section);
@@ -85,7 +84,6 @@ describe.each(names)('%s', (name) => {
       lines: f.lines,
       script: f.script,
       imageDir: f.imageDir,
-      time: 1577836800,
       maxInstructions: 2e10,
       traces: ['edges', 'pt'],
       runDir,

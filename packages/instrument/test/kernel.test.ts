@@ -39,7 +39,6 @@ function runKernel(object: string, probes?: InstrumentResult): KernelRun {
   fs.writeFileSync(path.join(dir, 'hello.txt'), 'hello from the instrumented kernel test\n');
   const script = path.join(dir, 'run.us');
   const session = new KernelSession(fs.readFileSync(object), object, {
-    time: 1577836800,
     maxInstructions: 1e9,
   });
   const text = session.machine.images[0].sections.find((s) => s.name === '.text')!;

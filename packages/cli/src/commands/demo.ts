@@ -55,7 +55,6 @@ export function registerDemo(program: Command): void {
           lines: f.lines,
           script: f.script,
           imageDir: f.imageDir,
-          time: 1577836800,
           maxInstructions: 2e10,
           // Edges give the counts; PT, decoded afterwards, gives the call stacks of the flame graph.
           traces: ['edges', 'pt'],

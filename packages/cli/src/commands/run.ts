@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { FasFile, writeFileAtomic } from '@fasmcov/fas';
 import {
   BudgetExhaustedError,
+  DEFAULT_KERNEL_TIME,
   GuestFault,
   HostCallError,
   parseScript,
@@ -34,7 +35,7 @@ interface RunOptions {
 /** Default clock of the kernel: $SOURCE_DATE_EPOCH, else 2020-01-01 (FAT cannot store 1970). */
 function defaultTime(): number {
   const env = Number(process.env.SOURCE_DATE_EPOCH);
-  return Number.isInteger(env) && env > 0 ? env : 1577836800;
+  return Number.isInteger(env) && env > 0 ? env : DEFAULT_KERNEL_TIME;
 }
 
 function positiveInteger(what: string) {

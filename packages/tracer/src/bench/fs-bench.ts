@@ -32,7 +32,7 @@ export function runFsBench(repo: string, log: (line: string) => void): { workloa
     const built = buildImage(path.join(repo, 'fixtures/images', `${name}.json`));
     const hostFile = path.join(built.partitions[0].hostTree, 'bench.bin');
     const size = fs.statSync(hostFile).size;
-    const session = new KernelSession(kernel, k.object, { time: 1577836800, maxInstructions: 1e12 });
+    const session = new KernelSession(kernel, k.object, { maxInstructions: 1e12 });
     try {
       const disk = session.addDisk('hd0', new HostDisk(built.image));
       if (!disk) throw new Error(`${built.image}: the kernel refused the disk`);

@@ -124,7 +124,6 @@ export function fuzzKernel(o: {
           lines,
           script: scriptFile,
           imageDir: o.workDir,
-          time: 1577836800,
           maxInstructions: o.maxInstructions ?? 5e8,
         });
       } catch (e) {

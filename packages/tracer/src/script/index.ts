@@ -1,6 +1,6 @@
 export { parseScript, ScriptError, MAX_TRANSFER } from './commands';
 export type { ScriptCommand, ScriptLine, FileFn } from './commands';
-export { KernelSession } from './kernel-session';
+export { KernelSession, DEFAULT_KERNEL_TIME } from './kernel-session';
 export type { KernelSessionOptions, DiskQuery, FileCall, FileResult } from './kernel-session';
 export { ScriptRunner } from './runner';
 export type { ScriptContext } from './runner';

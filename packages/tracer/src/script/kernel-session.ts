@@ -17,9 +17,12 @@ const HEAP_AT = 0x10000000;
 /** DISKFUNC field order of the kernel's const.inc. */
 const DISKFUNC_FIELDS = ['close', 'closemedia', 'querymedia', 'read', 'write', 'flush', 'adjust_cache_size'];
 
+/** The kernel clock unless told otherwise: 2020-01-01 00:00 UTC (FAT cannot store 1970). */
+export const DEFAULT_KERNEL_TIME = 1577836800;
+
 export interface KernelSessionOptions {
-  /** What host_time returns (Unix seconds). */
-  time: number;
+  /** What host_time returns (Unix seconds); default DEFAULT_KERNEL_TIME. */
+  time?: number;
   /** Instruction budget of the whole session. */
   maxInstructions: number;
   /** Bytes of guest heap handed to kernel_init. */
@@ -80,7 +83,11 @@ export class KernelSession {
       convention: 'stdcall',
       fn: (ctx) => opts.log?.(this.readCString(ctx.arg(0))),
     });
-    m.bind('host_time', { args: 0, convention: 'stdcall', fn: () => opts.time >>> 0 });
+    m.bind('host_time', {
+      args: 0,
+      convention: 'stdcall',
+      fn: () => (opts.time ?? DEFAULT_KERNEL_TIME) >>> 0,
+    });
     const callbacks = this.bindDiskCallbacks();
     m.loadObject(kernel, file);
     memory.map(HOST_AREA, HOST_AREA_SIZE);

@@ -14,7 +14,8 @@ export interface RunScriptOptions {
   script: string;
   /** Relative image names resolve here (default: the script's folder). */
   imageDir?: string;
-  time: number;
+  /** The kernel clock (default DEFAULT_KERNEL_TIME). */
+  time?: number;
   maxInstructions: number;
   traces?: TraceKind[];
   runDir?: string;

@@ -44,7 +44,6 @@ describe.each(names)('%s', (name) => {
       lines: f.lines,
       script: f.script,
       imageDir: f.imageDir,
-      time: 1577836800,
       maxInstructions: 5e9,
     });
     const ref = fs.readFileSync(f.ref, 'utf8');

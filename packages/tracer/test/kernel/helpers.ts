@@ -28,7 +28,7 @@ export function kernel(): { object: Buffer; fas: FasFile; file: string } {
 
 export function openSession(opts: Partial<KernelSessionOptions> = {}): KernelSession {
   const k = kernel();
-  return new KernelSession(k.object, k.file, { time: 1577836800, maxInstructions: 1e9, ...opts });
+  return new KernelSession(k.object, k.file, { maxInstructions: 1e9, ...opts });
 }
 
 /** Calls any kernel procedure (public or not) by name, stdcall; returns edx:eax. */
