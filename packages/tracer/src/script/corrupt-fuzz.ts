@@ -23,7 +23,7 @@ export interface FuzzFailure extends FuzzCase {
 }
 
 /** xorshift32: a small deterministic generator, so every case can be replayed from its seed. */
-function generator(seed: number): () => number {
+export function xorshift32(seed: number): () => number {
   let s = seed >>> 0 || 0x9e3779b9;
   return () => {
     s ^= s << 13;
@@ -75,7 +75,7 @@ export function fuzzScript(built: BuiltImage, imageName: string): string {
 
 /** A case's corruptions: 1..8 random bytes (or bit flips) in the metadata area. */
 export function fuzzCase(image: FuzzImage, seed: number): FuzzCase {
-  const rnd = generator(seed);
+  const rnd = xorshift32(seed);
   const start = image.built.partitions[0].offset;
   const n = 1 + (rnd() % 8);
   const original = fs.readFileSync(image.built.image);

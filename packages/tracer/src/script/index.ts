@@ -13,5 +13,5 @@ export { runScript, ScriptRunError, scriptTestName } from './run-script';
 export type { RunScriptOptions, ScriptRunResult } from './run-script';
 export { listFixtures, prepareFixture } from './fixture';
 export type { PreparedFixture } from './fixture';
-export { fuzzKernel, fuzzCase, fuzzScript } from './corrupt-fuzz';
+export { fuzzKernel, fuzzCase, fuzzScript, xorshift32 } from './corrupt-fuzz';
 export type { FuzzImage, FuzzCase, FuzzFailure } from './corrupt-fuzz';

@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FasFile } from '@fasmcov/fas';
-import { buildKernel, KernelSession, labelAddress, type KernelSessionOptions } from '@fasmcov/tracer';
+import {
+  buildKernel,
+  KernelSession,
+  labelAddress,
+  xorshift32,
+  type KernelSessionOptions,
+} from '@fasmcov/tracer';
 
 export const repoRoot = path.resolve(__dirname, '../../../..');
 /** The kernel tree under test ($FASMCOV_KERNEL_SOURCE lets a developer point at a work copy). */
@@ -39,15 +45,5 @@ export function callLabel(session: KernelSession, name: string, args: number[]):
   return session.machine.callGuest64(address, args, { convention: 'stdcall', maxInstructions: 1e8 });
 }
 
-/** A small deterministic PRNG (xorshift32) for test inputs. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+/** A small deterministic PRNG for test inputs (the kernel fuzzer's). */
+export const prng = xorshift32;
