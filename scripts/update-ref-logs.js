@@ -27,6 +27,7 @@ try {
       lines: f.lines,
       script: f.script,
       imageDir: f.imageDir,
+      fileDir: f.fileDir,
       maxInstructions: 5e9,
     });
     fs.writeFileSync(f.ref, r.transcript);

@@ -55,7 +55,7 @@ function runInstrumented(name: string): { transcript: string; slots: number[] } 
   const lines: string[] = [];
   const runner = new ScriptRunner(
     session,
-    { script: f.script, imageDir: f.imageDir, fileDir: path.dirname(f.script) },
+    { script: f.script, imageDir: f.imageDir, fileDir: f.fileDir },
     (l) => lines.push(l),
   );
   try {
@@ -84,6 +84,7 @@ describe.each(names)('%s', (name) => {
       lines: f.lines,
       script: f.script,
       imageDir: f.imageDir,
+      fileDir: f.fileDir,
       maxInstructions: 2e10,
       traces: ['edges', 'pt'],
       runDir,

@@ -55,6 +55,7 @@ export function registerDemo(program: Command): void {
           lines: f.lines,
           script: f.script,
           imageDir: f.imageDir,
+          fileDir: f.fileDir,
           maxInstructions: 2e10,
           // Edges give the counts; PT, decoded afterwards, gives the call stacks of the flame graph.
           traces: ['edges', 'pt'],

@@ -14,6 +14,8 @@ export interface RunScriptOptions {
   script: string;
   /** Relative image names resolve here (default: the script's folder). */
   imageDir?: string;
+  /** Host files of write/create commands resolve here (default: the script's folder). */
+  fileDir?: string;
   /** The kernel clock (default DEFAULT_KERNEL_TIME). */
   time?: number;
   maxInstructions: number;
@@ -92,7 +94,7 @@ export function runScript(o: RunScriptOptions): ScriptRunResult {
   const transcript: string[] = [];
   const runner = new ScriptRunner(
     session,
-    { script: o.script, imageDir: o.imageDir ?? scriptDir, fileDir: scriptDir },
+    { script: o.script, imageDir: o.imageDir ?? scriptDir, fileDir: o.fileDir ?? scriptDir },
     (l) => {
       transcript.push(l);
       o.onLine?.(l);

@@ -44,11 +44,15 @@ describe.each(names)('%s', (name) => {
       lines: f.lines,
       script: f.script,
       imageDir: f.imageDir,
+      fileDir: f.fileDir,
       maxInstructions: 5e9,
     });
     const ref = fs.readFileSync(f.ref, 'utf8');
     expect(unifiedDiff(ref, r.transcript, `${name}/ref.log`, 'transcript')).toBe('');
-    const checked = checkReferenceLogDetailed(ref, { images: Object.fromEntries(f.images), scriptDir: dir });
+    const checked = checkReferenceLogDetailed(ref, {
+      images: Object.fromEntries(f.images),
+      scriptDir: f.fileDir,
+    });
     expect(formatProblems(checked.problems, `${name}/ref.log`)).toBe('');
     for (const [image, built] of f.images) {
       const writes = checked.writes.filter((w) => w.image === built);
