@@ -10,6 +10,7 @@ import {
   type RunInfo,
 } from '@fasmcov/tracer';
 import { CliError } from '../errors';
+import { positiveInteger } from './option-values';
 import { parseTraceKinds } from './trace-options';
 
 interface ExecOptions {
@@ -39,13 +40,6 @@ function fasLabels(fas: FasFile): Map<string, number> {
   return out;
 }
 
-function positiveInteger(v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new CliError(`--max-instructions: '${v}' is not a positive integer`);
-  return n;
-}
-
 /** Exit status for "budget exhausted", as timeout(1) uses. */
 const BUDGET_STATUS = 124;
 
@@ -58,7 +52,12 @@ export function registerExec(program: Command): void {
     )
     .argument('<executable>', 'the program')
     .argument('[args...]', "the program's arguments")
-    .option('--max-instructions <n>', 'instruction budget (exceeding it is an error)', positiveInteger, 1e10)
+    .option(
+      '--max-instructions <n>',
+      'instruction budget (exceeding it is an error)',
+      positiveInteger('--max-instructions'),
+      1e10,
+    )
     .option('--strace', 'log system calls on stderr')
     .option(
       '--env <KEY=VALUE>',
@@ -75,7 +74,7 @@ export function registerExec(program: Command): void {
       [],
     )
     .option('--run-dir <dir>', 'where a traced run is written', 'fasmcov-run')
-    .option('--lbr-depth <n>', 'entries in the LBR ring', (v) => positiveInteger(v), 32)
+    .option('--lbr-depth <n>', 'entries in the LBR ring', positiveInteger('--lbr-depth'), 32)
     .option('--test <name>', 'test name recorded in the run (default: the program file name)')
     .action((file: string, args: string[], opts: ExecOptions) => {
       const traces = parseTraceKinds(opts.trace);

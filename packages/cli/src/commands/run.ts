@@ -15,6 +15,7 @@ import {
   type ScriptRunResult,
 } from '@fasmcov/tracer';
 import { CliError } from '../errors';
+import { positiveInteger } from './option-values';
 import { parseTraceKinds } from './trace-options';
 
 interface RunOptions {
@@ -36,14 +37,6 @@ interface RunOptions {
 function defaultTime(): number {
   const env = Number(process.env.SOURCE_DATE_EPOCH);
   return Number.isInteger(env) && env > 0 ? env : DEFAULT_KERNEL_TIME;
-}
-
-function positiveInteger(what: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n <= 0) throw new CliError(`${what}: '${v}' is not a positive integer`);
-    return n;
-  };
 }
 
 function readOrFail(file: string, what: string): Buffer {
