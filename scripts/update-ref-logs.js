@@ -6,7 +6,13 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { buildKernel, listFixtures, prepareFixture, runScript } = require('../packages/tracer/dist');
+const {
+  buildKernel,
+  fixtureScript,
+  listFixtures,
+  prepareFixture,
+  runScript,
+} = require('../packages/tracer/dist');
 
 const repo = path.resolve(__dirname, '..');
 const fixtures = path.join(repo, 'fixtures/fs');
@@ -24,10 +30,7 @@ try {
     const r = runScript({
       kernel,
       kernelFile: k.object,
-      lines: f.lines,
-      script: f.script,
-      imageDir: f.imageDir,
-      fileDir: f.fileDir,
+      ...fixtureScript(f),
       maxInstructions: 5e9,
     });
     fs.writeFileSync(f.ref, r.transcript);

@@ -5,6 +5,7 @@ import { addressCountsFromEdges, readRunInfo, runEdges, runImage } from '@fasmco
 import {
   buildKernel,
   classifyInstruction,
+  fixtureScript,
   KernelSession,
   readSideband,
   sidebandPath,
@@ -81,10 +82,7 @@ describe.each(names)('%s', (name) => {
     const plain = runScript({
       kernel: plainObject,
       kernelFile: plainFile,
-      lines: f.lines,
-      script: f.script,
-      imageDir: f.imageDir,
-      fileDir: f.fileDir,
+      ...fixtureScript(f),
       maxInstructions: 2e10,
       traces: ['edges', 'pt'],
       runDir,

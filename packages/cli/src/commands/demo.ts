@@ -2,7 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FasFile } from '@fasmcov/fas';
-import { buildKernel, listFixtures, prepareFixture, runScript, unifiedDiff } from '@fasmcov/tracer';
+import {
+  buildKernel,
+  fixtureScript,
+  listFixtures,
+  prepareFixture,
+  runScript,
+  unifiedDiff,
+} from '@fasmcov/tracer';
 import {
   coverageFromRunDir,
   flameTreeFromFolded,
@@ -52,10 +59,7 @@ export function registerDemo(program: Command): void {
         const r = runScript({
           kernel,
           kernelFile: k.object,
-          lines: f.lines,
-          script: f.script,
-          imageDir: f.imageDir,
-          fileDir: f.fileDir,
+          ...fixtureScript(f),
           maxInstructions: 2e10,
           // Edges give the counts; PT, decoded afterwards, gives the call stacks of the flame graph.
           traces: ['edges', 'pt'],

@@ -11,7 +11,7 @@ import {
   runEdges,
   runImage,
 } from '@fasmcov/report';
-import { buildKernel, classifyInstruction, prepareFixture, runScript } from '@fasmcov/tracer';
+import { buildKernel, classifyInstruction, fixtureScript, prepareFixture, runScript } from '@fasmcov/tracer';
 
 // Call-stack profiles decoded from PT against two independent views of the same run: the
 // instruction count the run reports, and per-function totals from the edge trace's address counts.
@@ -32,10 +32,7 @@ it('folds every traced instruction into the kernel call stacks of a script run',
   runScript({
     kernel: fs.readFileSync(k.object),
     kernelFile: k.object,
-    lines: f.lines,
-    script: f.script,
-    imageDir: f.imageDir,
-    fileDir: f.fileDir,
+    ...fixtureScript(f),
     maxInstructions: 1e9,
     traces: ['edges', 'pt'],
     runDir,

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildImage, contentBytes, RecipeError, type BuiltImage, type ContentSpec } from '../images';
 import { parseScript, type ScriptLine } from './commands';
+import type { RunScriptOptions } from './run-script';
 
 /** A script test: `fixtures/fs/<name>/run.us` + `ref.log`, its images built from recipes. */
 export interface PreparedFixture {
@@ -92,4 +93,11 @@ export function prepareFixture(
     images,
     fileDir,
   };
+}
+
+/** What runScript needs to know of a prepared fixture: its lines and where its images and files are. */
+export function fixtureScript(
+  f: PreparedFixture,
+): Pick<RunScriptOptions, 'lines' | 'script' | 'imageDir' | 'fileDir'> {
+  return { lines: f.lines, script: f.script, imageDir: f.imageDir, fileDir: f.fileDir };
 }

@@ -11,7 +11,7 @@ export { buildKernel, labelAddress } from './kernel-build';
 export type { KernelBuild } from './kernel-build';
 export { runScript, ScriptRunError, scriptTestName } from './run-script';
 export type { RunScriptOptions, ScriptRunResult } from './run-script';
-export { listFixtures, prepareFixture } from './fixture';
+export { fixtureScript, listFixtures, prepareFixture } from './fixture';
 export type { PreparedFixture } from './fixture';
 export { fuzzKernel, fuzzCase, fuzzScript, xorshift32 } from './corrupt-fuzz';
 export type { FuzzImage, FuzzCase, FuzzFailure } from './corrupt-fuzz';

@@ -5,6 +5,7 @@ import {
   buildKernel,
   checkImageAfterWrites,
   checkReferenceLogDetailed,
+  fixtureScript,
   formatProblems,
   listFixtures,
   prepareFixture,
@@ -41,10 +42,7 @@ describe.each(names)('%s', (name) => {
     const r = runScript({
       kernel: kernel.object,
       kernelFile: kernel.file,
-      lines: f.lines,
-      script: f.script,
-      imageDir: f.imageDir,
-      fileDir: f.fileDir,
+      ...fixtureScript(f),
       maxInstructions: 5e9,
     });
     const ref = fs.readFileSync(f.ref, 'utf8');
