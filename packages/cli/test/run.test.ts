@@ -103,6 +103,42 @@ it('stops at the instruction budget with a clear message', () => {
   expect(r.stderr).toMatch(/budget.us:\d+: .*instruction budget of \d+ exhausted at eip 0x[0-9a-f]{8}/);
 });
 
+it('with --trace lbr, a run stopped by the budget shows the last branches in kernel source lines', () => {
+  const s = script('budget-lbr.us', GOOD);
+  const runDir = path.join(dir, 'budget-lbr.run');
+  expect(run('--script', s, '--trace', 'edges', '--run-dir', runDir).status).toBe(0);
+  const { instructions } = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as {
+    instructions: number;
+  };
+  const r = run(
+    '--script',
+    s,
+    '--max-instructions',
+    String(Math.floor(instructions / 2)),
+    '--trace',
+    'lbr',
+    '--lbr-depth',
+    '4',
+    '--run-dir',
+    runDir,
+  );
+  expect(r.status).toBe(124);
+  const lines = r.stderr.trimEnd().split('\n');
+  // The one-line error names the stop's kernel source line (the ELF object is relocated: the
+  // address maps back through the loaded sections).
+  expect(lines[0]).toMatch(/exhausted at eip 0x[0-9a-f]{8} .* at \S+\.(inc|asm):\d+/);
+  expect(lines[1]).toMatch(/^last 4 branches recorded by the LBR, newest first/);
+  const records = lines.slice(2);
+  expect(records).toHaveLength(8);
+  for (let i = 0; i < 4; i++) {
+    expect(records[2 * i]).toMatch(
+      new RegExp(`^ +${i}: \\S+ from 0x[0-9a-f]{8} \\([^)]+\\) at \\S+\\.(inc|asm):\\d+`),
+    );
+    expect(records[2 * i + 1]).toMatch(/^ +to 0x[0-9a-f]{8} \([^)]+\) at \S+\.(inc|asm):\d+/);
+  }
+  expect(fs.readFileSync(path.join(runDir, 'lbr.txt'), 'utf8')).toBe(`${records.join('\n')}\n`);
+});
+
 it('records edges of the kernel code across all calls of a script', () => {
   const runDir = path.join(dir, 'traced.run');
   const r = run('--script', script('traced.us', GOOD), '--trace', 'edges,pt', '--run-dir', runDir);

@@ -11,9 +11,10 @@ import {
 } from '@fasmcov/tracer';
 import { CliError } from '../errors';
 import { positiveInteger } from './option-values';
-import { parseTraceKinds } from './trace-options';
+import { annotateLbrFile, lbrCrashReport, sourceNamer } from './guest-source';
+import { addLbrOptions, lbrSelectOption, parseTraceKinds, type LbrOptionValues } from './trace-options';
 
-interface ExecOptions {
+interface ExecOptions extends LbrOptionValues {
   maxInstructions: number;
   strace?: boolean;
   env: string[];
@@ -21,7 +22,6 @@ interface ExecOptions {
   fas?: string;
   trace: string[];
   runDir: string;
-  lbrDepth?: number;
   test?: string;
 }
 
@@ -44,7 +44,7 @@ function fasLabels(fas: FasFile): Map<string, number> {
 const BUDGET_STATUS = 124;
 
 export function registerExec(program: Command): void {
-  program
+  const cmd = program
     .command('exec')
     .description(
       'run a 32-bit Linux ELF executable (fasm `format ELF executable`) in the emulator; ' +
@@ -74,62 +74,67 @@ export function registerExec(program: Command): void {
       [],
     )
     .option('--run-dir <dir>', 'where a traced run is written', 'fasmcov-run')
-    .option('--lbr-depth <n>', 'entries in the LBR ring', positiveInteger('--lbr-depth'), 32)
-    .option('--test <name>', 'test name recorded in the run (default: the program file name)')
-    .action((file: string, args: string[], opts: ExecOptions) => {
-      const traces = parseTraceKinds(opts.trace);
-      let bytes: Buffer;
-      try {
-        bytes = fs.readFileSync(file);
-      } catch (e) {
-        throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
-      }
-      const proc = new LinuxProcess(bytes, file, {
-        argv: [file, ...args],
-        env: opts.env,
-        maxInstructions: opts.maxInstructions,
-        time: opts.time,
-        trace: opts.strace ? (line) => process.stderr.write(`[strace] ${line}\n`) : undefined,
-      });
-      const fas = opts.fas ? FasFile.read(opts.fas) : undefined;
-      if (fas) for (const [name, a] of fasLabels(fas)) proc.machine.images[0].symbols.set(name, a);
-      /** ` at file:line` (and the macro chain) of a guest address, when the .fas knows it. */
-      const where = (eip: number): string => {
-        const loc = fas?.findAddress(eip);
-        if (!loc) return '';
-        const via = loc.chain.map((c) => ` via ${c.file.name}:${c.line}`).join('');
-        return ` at ${loc.file.name}:${loc.line}${via}`;
-      };
-      const { cpu, memory, images } = proc.machine;
-      const recorder = traces.length
-        ? new RunRecorder(images, memory, {
-            dir: opts.runDir,
-            test: opts.test ?? file.split('/').pop() ?? file,
-            traces,
-            lbrDepth: opts.lbrDepth,
-          })
-        : undefined;
-      recorder?.attach(cpu);
-      const record = (end: RunInfo['end']) => recorder?.finish(cpu.eip, cpu.instructionsRetired, end);
-      try {
-        const status = proc.run().exitCode;
-        record({ kind: 'exit', status });
-        process.exitCode = status;
-      } catch (e) {
-        if (e instanceof GuestFault) record({ kind: 'fault', message: e.message });
-        else if (e instanceof BudgetExhaustedError) record({ kind: 'budget' });
-        else recorder?.abandon();
-        if (e instanceof GuestFault) {
-          const sym = proc.machine.symbolize(e.eip);
-          const signal = signalForVector(e.vector);
-          throw new CliError(
-            `guest fault: vector ${e.vector}, ${e.message}${sym ? ` (${sym})` : ''}${where(e.eip)} [${signal.name}]`,
-            128 + signal.number,
-          );
-        }
-        if (e instanceof BudgetExhaustedError)
-          throw new CliError(`guest stopped: ${e.message}`, BUDGET_STATUS);
-        throw e;
-      }
+    .option('--test <name>', 'test name recorded in the run (default: the program file name)');
+  addLbrOptions(cmd).action((file: string, args: string[], opts: ExecOptions) => {
+    const traces = parseTraceKinds(opts.trace);
+    const lbrSelect = lbrSelectOption(opts);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    const proc = new LinuxProcess(bytes, file, {
+      argv: [file, ...args],
+      env: opts.env,
+      maxInstructions: opts.maxInstructions,
+      time: opts.time,
+      trace: opts.strace ? (line) => process.stderr.write(`[strace] ${line}\n`) : undefined,
     });
+    const fas = opts.fas ? FasFile.read(opts.fas) : undefined;
+    if (fas) for (const [name, a] of fasLabels(fas)) proc.machine.images[0].symbols.set(name, a);
+    /** ` at file:line` (and the macro chain) of a guest address, when the .fas knows it. */
+    const where = sourceNamer(fas);
+    const label = (a: number): string => proc.machine.symbolize(a) ?? '';
+    // The LBR as recorded, with labels and source lines, after the run directory is written.
+    const lbrReport = (): string => {
+      if (!traces.includes('lbr')) return '';
+      annotateLbrFile(opts.runDir, label, where);
+      return lbrCrashReport(opts.runDir, label, where);
+    };
+    const { cpu, memory, images } = proc.machine;
+    const recorder = traces.length
+      ? new RunRecorder(images, memory, {
+          dir: opts.runDir,
+          test: opts.test ?? file.split('/').pop() ?? file,
+          traces,
+          lbrDepth: opts.lbrDepth,
+          lbrSelect,
+        })
+      : undefined;
+    recorder?.attach(cpu);
+    const record = (end: RunInfo['end']) => recorder?.finish(cpu.eip, cpu.instructionsRetired, end);
+    try {
+      const status = proc.run().exitCode;
+      record({ kind: 'exit', status });
+      lbrReport();
+      process.exitCode = status;
+    } catch (e) {
+      if (e instanceof GuestFault) record({ kind: 'fault', message: e.message });
+      else if (e instanceof BudgetExhaustedError) record({ kind: 'budget' });
+      else recorder?.abandon();
+      if (e instanceof GuestFault) {
+        const sym = proc.machine.symbolize(e.eip);
+        const signal = signalForVector(e.vector);
+        throw new CliError(
+          `guest fault: vector ${e.vector}, ${e.message}${sym ? ` (${sym})` : ''}${where(e.eip)} [${signal.name}]`,
+          128 + signal.number,
+          lbrReport(),
+        );
+      }
+      if (e instanceof BudgetExhaustedError)
+        throw new CliError(`guest stopped: ${e.message}`, BUDGET_STATUS, lbrReport());
+      throw e;
+    }
+  });
 }

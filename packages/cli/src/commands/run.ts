@@ -14,11 +14,13 @@ import {
   type ScriptLine,
   type ScriptRunResult,
 } from '@fasmcov/tracer';
+import { frameNamer, readRunInfo } from '@fasmcov/report';
 import { CliError } from '../errors';
 import { positiveInteger } from './option-values';
-import { parseTraceKinds } from './trace-options';
+import { annotateLbrFile, lbrCrashReport, sourceNamer } from './guest-source';
+import { addLbrOptions, lbrSelectOption, parseTraceKinds, type LbrOptionValues } from './trace-options';
 
-interface RunOptions {
+interface RunOptions extends LbrOptionValues {
   fas?: string;
   script: string;
   output?: string;
@@ -28,7 +30,6 @@ interface RunOptions {
   maxInstructions: number;
   trace: string[];
   runDir: string;
-  lbrDepth: number;
   test?: string;
   log?: boolean;
 }
@@ -49,15 +50,14 @@ function readOrFail(file: string, what: string): Buffer {
   }
 }
 
-/** ` at file:line via ...` of a guest address, when the .fas knows it. */
-function sourceOf(fas: FasFile | undefined, eip: number): string {
-  const loc = fas?.findAddress(eip);
-  if (!loc) return '';
-  return ` at ${loc.file.name}:${loc.line}${loc.chain.map((c) => ` via ${c.file.name}:${c.line}`).join('')}`;
+/** Labels of a run directory's addresses (nearest .fas symbol), when the .fas is at hand. */
+function runLabels(fas: FasFile | undefined, runDir: string): (a: number) => string {
+  if (!fas || !fs.existsSync(runDir)) return () => '';
+  return frameNamer(fas, readRunInfo(runDir));
 }
 
 export function registerRun(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('run a UMKa-style script against a kernel object (the bundled kernel by default layout)')
     .argument('<kernel.o>', 'the kernel, a fasm `format ELF` object')
@@ -90,60 +90,74 @@ export function registerRun(program: Command): void {
       [],
     )
     .option('--run-dir <dir>', 'where a traced run is written', 'fasmcov-run')
-    .option('--lbr-depth <n>', 'entries in the LBR ring', positiveInteger('--lbr-depth'), 32)
     .option('--test <name>', 'test name recorded in the run (default: the script folder or file name)')
-    .option('--log', 'print the kernel log on standard error')
-    .action((kernelFile: string, opts: RunOptions) => {
-      const traces = parseTraceKinds(opts.trace);
-      const kernel = readOrFail(kernelFile, 'kernel');
-      const scriptText = readOrFail(opts.script, 'script').toString('utf8');
-      const ref = opts.ref === undefined ? undefined : readOrFail(opts.ref, 'reference log').toString('utf8');
-      let lines: ScriptLine[];
-      try {
-        lines = parseScript(scriptText, opts.script);
-      } catch (e) {
-        if (e instanceof ScriptError) throw new CliError(e.message);
-        throw e;
-      }
-      const fas = opts.fas ? FasFile.read(opts.fas) : undefined;
-      const toStdout = opts.output === undefined && ref === undefined;
-      let result: ScriptRunResult;
-      try {
-        result = runScript({
-          kernel,
-          kernelFile,
-          lines,
-          script: opts.script,
-          imageDir: opts.imageDir,
-          time: opts.time ?? defaultTime(),
-          maxInstructions: opts.maxInstructions,
-          traces,
-          runDir: opts.runDir,
-          lbrDepth: opts.lbrDepth,
-          test: opts.test,
-          log: opts.log ? (l) => process.stderr.write(`[kernel] ${l}\n`) : undefined,
-          onLine: toStdout ? (l) => process.stdout.write(`${l}\n`) : undefined,
-        });
-      } catch (e) {
-        if (e instanceof ScriptRunError) {
-          // Name the guest address by symbol and source line when the .fas is at hand.
-          const where = e.eip === undefined ? '' : sourceOf(fas, e.eip);
-          const budget = e.cause instanceof BudgetExhaustedError;
-          throw new CliError(`${e.message}${where}`, budget ? 124 : 1);
+    .option('--log', 'print the kernel log on standard error');
+  addLbrOptions(cmd).action((kernelFile: string, opts: RunOptions) => {
+    const traces = parseTraceKinds(opts.trace);
+    const lbrSelect = lbrSelectOption(opts);
+    const kernel = readOrFail(kernelFile, 'kernel');
+    const scriptText = readOrFail(opts.script, 'script').toString('utf8');
+    const ref = opts.ref === undefined ? undefined : readOrFail(opts.ref, 'reference log').toString('utf8');
+    let lines: ScriptLine[];
+    try {
+      lines = parseScript(scriptText, opts.script);
+    } catch (e) {
+      if (e instanceof ScriptError) throw new CliError(e.message);
+      throw e;
+    }
+    const fas = opts.fas ? FasFile.read(opts.fas) : undefined;
+    const toStdout = opts.output === undefined && ref === undefined;
+    let result: ScriptRunResult;
+    try {
+      result = runScript({
+        kernel,
+        kernelFile,
+        lines,
+        script: opts.script,
+        imageDir: opts.imageDir,
+        time: opts.time ?? defaultTime(),
+        maxInstructions: opts.maxInstructions,
+        traces,
+        runDir: opts.runDir,
+        lbrDepth: opts.lbrDepth,
+        lbrSelect,
+        test: opts.test,
+        log: opts.log ? (l) => process.stderr.write(`[kernel] ${l}\n`) : undefined,
+        onLine: toStdout ? (l) => process.stdout.write(`${l}\n`) : undefined,
+      });
+    } catch (e) {
+      if (e instanceof ScriptRunError) {
+        // Name the guest address by symbol and source line when the .fas is at hand.
+        const source = sourceNamer(fas, e.sections);
+        const where = e.eip === undefined ? '' : source(e.eip);
+        const budget = e.cause instanceof BudgetExhaustedError;
+        let crash = '';
+        if (traces.includes('lbr') && e.eip !== undefined) {
+          const label = runLabels(fas, opts.runDir);
+          annotateLbrFile(opts.runDir, label, source);
+          crash = lbrCrashReport(opts.runDir, label, source);
         }
-        if (e instanceof BudgetExhaustedError) throw new CliError(`${kernelFile}: ${e.message}`, 124);
-        if (e instanceof HostCallError || e instanceof GuestFault)
-          throw new CliError(`${kernelFile}: ${e.message}`);
-        throw e;
+        throw new CliError(`${e.message}${where}`, budget ? 124 : 1, crash);
       }
-      const text = result.transcript;
-      if (opts.output !== undefined) writeFileAtomic(opts.output, text);
-      if (ref !== undefined) {
-        const diff = unifiedDiff(ref, text, opts.ref as string, opts.output ?? 'transcript');
-        if (diff) {
-          process.stdout.write(diff);
-          throw new CliError(`the transcript differs from ${opts.ref}`, 1);
-        }
+      if (e instanceof BudgetExhaustedError) throw new CliError(`${kernelFile}: ${e.message}`, 124);
+      if (e instanceof HostCallError || e instanceof GuestFault)
+        throw new CliError(`${kernelFile}: ${e.message}`);
+      throw e;
+    }
+    if (traces.includes('lbr') && fas && result.runDir)
+      annotateLbrFile(
+        result.runDir,
+        runLabels(fas, result.runDir),
+        sourceNamer(fas, readRunInfo(result.runDir).sections),
+      );
+    const text = result.transcript;
+    if (opts.output !== undefined) writeFileAtomic(opts.output, text);
+    if (ref !== undefined) {
+      const diff = unifiedDiff(ref, text, opts.ref as string, opts.output ?? 'transcript');
+      if (diff) {
+        process.stdout.write(diff);
+        throw new CliError(`the transcript differs from ${opts.ref}`, 1);
       }
-    });
+    }
+  });
 }

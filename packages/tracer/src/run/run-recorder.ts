@@ -25,6 +25,8 @@ export interface RunRecorderOptions {
   test: string;
   traces: TraceKind[];
   lbrDepth?: number;
+  /** MSR_LBR_SELECT value of the LBR (see trace/lbr-select.ts); default 0, every branch. */
+  lbrSelect?: number;
   /** See TraceSession: 1 when host functions are HostCallTable stubs (the script runner). */
   hostCallTail?: number;
 }
@@ -76,7 +78,7 @@ export class RunRecorder {
       .filter((s) => s.flags & SHF_ALLOC_EXEC)
       .map((s) => ({ start: s.address, end: s.address + s.size }));
     if (opts.traces.includes('edges')) this.edges = new EdgeRecorder({ ranges: this.ranges });
-    if (opts.traces.includes('lbr')) this.lbr = new LbrRecorder({ depth: opts.lbrDepth });
+    if (opts.traces.includes('lbr')) this.lbr = new LbrRecorder({ depth: opts.lbrDepth, select: opts.lbrSelect });
     if (opts.traces.includes('pt')) {
       this.pt = new PtTraceWriter(this.tmp, {
         ranges: this.ranges,

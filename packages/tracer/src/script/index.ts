@@ -10,7 +10,7 @@ export { unifiedDiff } from './unified-diff';
 export { buildKernel, labelAddress } from './kernel-build';
 export type { KernelBuild } from './kernel-build';
 export { runScript, ScriptRunError, scriptTestName } from './run-script';
-export type { RunScriptOptions, ScriptRunResult } from './run-script';
+export type { RunScriptOptions, ScriptRunResult, SectionPlacement } from './run-script';
 export { fixtureScript, listFixtures, prepareFixture } from './fixture';
 export type { PreparedFixture } from './fixture';
 export { fuzzKernel, fuzzCase, fuzzScript, xorshift32 } from './corrupt-fuzz';

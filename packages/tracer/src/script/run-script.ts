@@ -22,6 +22,7 @@ export interface RunScriptOptions {
   traces?: TraceKind[];
   runDir?: string;
   lbrDepth?: number;
+  lbrSelect?: number;
   test?: string;
   log?: (line: string) => void;
   /** Each transcript line as it is produced. */
@@ -35,6 +36,13 @@ export interface ScriptRunResult {
   runDir?: string;
 }
 
+/** A loaded section: guest address, size and its section number in the .fas (ELF objects). */
+export interface SectionPlacement {
+  address: number;
+  size: number;
+  fasSection?: number;
+}
+
 /**
  * A script run failed: a guest fault, the budget, or a script-level error. `line` is the script
  * line being run; `eip` the guest address for faults and budget run-outs.
@@ -45,6 +53,8 @@ export class ScriptRunError extends Error {
     override readonly cause: unknown,
     readonly line?: ScriptLine,
     readonly eip?: number,
+    /** Where the kernel's sections were loaded, to map `eip` (and LBR records) back to the .fas. */
+    readonly sections: SectionPlacement[] = [],
   ) {
     super(message);
     this.name = 'ScriptRunError';
@@ -77,6 +87,7 @@ export function runScript(o: RunScriptOptions): ScriptRunResult {
         test: o.test ?? scriptTestName(o.script),
         traces,
         lbrDepth: o.lbrDepth,
+        lbrSelect: o.lbrSelect,
         // Host functions are stubs whose `ret` runs outside the traced kernel code.
         hostCallTail: 1,
       })
@@ -120,13 +131,16 @@ export function runScript(o: RunScriptOptions): ScriptRunResult {
       const name = session.machine.symbolize(eip);
       return name ? ` (${name})` : '';
     };
+    const placed: SectionPlacement[] = session.machine.images.flatMap((i) =>
+      i.sections.map((s) => ({ address: s.base, size: s.size, fasSection: s.fasSection || undefined })),
+    );
     if (e instanceof GuestFault) {
       finish({ kind: 'fault', message: e.message });
-      throw new ScriptRunError(`${at}guest fault: ${e.message}${sym(e.eip)}`, e, current, e.eip);
+      throw new ScriptRunError(`${at}guest fault: ${e.message}${sym(e.eip)}`, e, current, e.eip, placed);
     }
     if (e instanceof BudgetExhaustedError) {
       finish({ kind: 'budget' });
-      throw new ScriptRunError(`${at}${e.message}${sym(e.eip)}`, e, current, e.eip);
+      throw new ScriptRunError(`${at}${e.message}${sym(e.eip)}`, e, current, e.eip, placed);
     }
     recorder?.abandon();
     if (e instanceof ScriptError) throw new ScriptRunError(e.message, e, current);

@@ -19,6 +19,7 @@ export { PtEncoder } from './pt-encoder';
 export type { PtEncoderOptions, AddressRange } from './pt-encoder';
 export { LbrRecorder, LBR_SELECT, LBR_CALLSTACK_SELECT, formatLbr, branchKindName } from './lbr';
 export type { LbrEntry, LbrOptions } from './lbr';
+export { parseLbrSelect, lbrSelectFor, LbrSelectError, LBR_KIND_BITS } from './lbr-select';
 export { EdgeRecorder, EDGES_SCHEMA } from './edges';
 export type { Edge, EdgesDocument, EdgeRecorderOptions } from './edges';
 export {
