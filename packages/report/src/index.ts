@@ -41,3 +41,14 @@ export { changedLines, diffCoverage, DiffError } from './reporters/diff-coverage
 export { CallStackProfiler } from './profile/call-stacks';
 export type { CallStackOptions } from './profile/call-stacks';
 export { profileFromRunDir, frameNamer, mergeFolded } from './profile/run-profile';
+export {
+  coverageFromUmkaTables,
+  addressCountsFromUmka,
+  readUmkaFiles,
+  sumUmkaTables,
+  umkaBase,
+  defaultObjectFile,
+  UmkaImportError,
+  UMKA_BASE_SYMBOL,
+} from './umka/umka-import';
+export type { UmkaImportOptions } from './umka/umka-import';

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FasFile } from '@fasmcov/fas';
 import {
@@ -13,12 +14,17 @@ import {
   mergeFolded,
   profileFromRunDir,
   readCoverageFile,
+  coverageFromUmkaTables,
+  defaultObjectFile,
+  readUmkaFiles,
+  UmkaImportError,
   REPORTERS,
   summarize,
   writeReports,
   type CoverageDocument,
   type TraceSource,
 } from '@fasmcov/report';
+import { TraceFormatError } from '@fasmcov/tracer';
 import { CliError } from '../errors';
 
 interface ReportOptions {
@@ -35,6 +41,9 @@ interface ReportOptions {
   checkFunctions?: number;
   diff?: string;
   checkDiff?: number;
+  umka: string[];
+  object?: string;
+  umkaBase?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -44,14 +53,54 @@ const percent = (v: string) => {
   return n;
 };
 
+/** One coverage document from the --umka tables (summed; the test is named after the first file). */
+function umkaDocument(fas: FasFile, opts: ReportOptions): CoverageDocument {
+  const objectFile = opts.object ?? defaultObjectFile(fas, opts.fas as string);
+  let object: Buffer;
+  try {
+    object = fs.readFileSync(objectFile);
+  } catch (e) {
+    throw new CliError(
+      `cannot read the kernel object ${objectFile} (--object): ${(e as NodeJS.ErrnoException).code}`,
+    );
+  }
+  try {
+    const { document, diagnostics } = coverageFromUmkaTables(readUmkaFiles(opts.umka), {
+      fas,
+      object: new Uint8Array(object),
+      objectFile,
+      baseSymbol: opts.umkaBase,
+      root: opts.root,
+      test: path.basename(opts.umka[0]),
+    });
+    for (const d of diagnostics)
+      process.stderr.write(`fasmcov: warning: ${d.file}:${d.line}: ${d.message}\n`);
+    return document;
+  } catch (e) {
+    if (e instanceof UmkaImportError || e instanceof TraceFormatError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
 export function registerReport(program: Command): void {
   program
     .command('report')
     .description('write coverage reports from run directories or coverage files of one or more runs')
     .argument(
-      '<inputs...>',
+      '[inputs...]',
       'run directories (fasmcov exec/run --trace), fasmcov coverage.json or lcov.info files',
     )
+    .option(
+      '--umka <file>',
+      'UMKa native coverage file (bare-metal LBR runs, or fasmcov trace umka); repeatable, tables add up',
+      collect,
+      [],
+    )
+    .option(
+      '--object <file>',
+      'the kernel object the .fas describes, for --umka (default: the .fas output name)',
+    )
+    .option('--umka-base <label>', 'the label offset 0 of UMKa tables stands for (default coverage_begin)')
     .option('--fas <file.fas>', "fasm's symbolic file of the traced program (needed for run directories)")
     .option(
       '--trace-source <kind>',
@@ -78,6 +127,14 @@ export function registerReport(program: Command): void {
       // The flame graph's call stacks come from the PT traces of the run directories.
       const folded = reporters.includes('flamegraph') ? new Map<string, number>() : undefined;
       let fas: FasFile | undefined;
+      if (!inputs.length && !opts.umka.length)
+        throw new CliError('nothing to report: give run directories, coverage files or --umka files');
+      if (opts.umka.length) {
+        if (!opts.fas)
+          throw new CliError('--umka needs --fas <file.fas> of the kernel the tables were recorded on');
+        fas ??= FasFile.read(opts.fas);
+        docs.push(umkaDocument(fas, opts));
+      }
       for (const f of inputs) {
         if (fs.existsSync(f) && fs.statSync(f).isDirectory()) {
           if (!opts.fas)

@@ -1,7 +1,24 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { CodeImage, decodeFlow, PtFileSource } from '@fasmcov/report';
-import { branchKindName, classifyInstruction, readSideband } from '@fasmcov/tracer';
+import { FasFile, writeFileAtomic } from '@fasmcov/fas';
+import {
+  CodeImage,
+  decodeFlow,
+  PtFileSource,
+  readRunInfo,
+  runEdges,
+  runImage,
+  umkaBase,
+  UmkaImportError,
+  type TraceSource,
+} from '@fasmcov/report';
+import {
+  branchKindName,
+  classifyInstruction,
+  readSideband,
+  umkaTableFromEdges,
+  writeUmkaTable,
+} from '@fasmcov/tracer';
 import { CliError } from '../errors';
 
 interface DecodeOptions {
@@ -11,8 +28,54 @@ interface DecodeOptions {
 
 const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
+interface UmkaOptions {
+  fas: string;
+  output: string;
+  umkaBase?: string;
+  traceSource?: TraceSource;
+}
+
+/** `trace umka`: a run's edge counts as UMKa's native coverage table, counted from the base label. */
+function writeUmkaCoverage(dir: string, opts: UmkaOptions): void {
+  const fas = FasFile.read(opts.fas);
+  const info = readRunInfo(dir);
+  const source = opts.traceSource ?? (info.traces.includes('edges') ? 'edges' : 'pt');
+  const edges = runEdges(dir, info, runImage(dir, info), source);
+  let at;
+  try {
+    at = umkaBase(fas, info.sections, opts.umkaBase, opts.fas);
+  } catch (e) {
+    if (e instanceof UmkaImportError) throw new CliError(e.message);
+    throw e;
+  }
+  const placed = fas.relocatable ? info.sections.find((s) => s.fasSection === at.section) : { address: 0 };
+  if (!placed) throw new CliError(`${dir}: the run did not load section ${at.section} of ${opts.fas}`);
+  writeFileAtomic(
+    opts.output,
+    writeUmkaTable(umkaTableFromEdges(edges, (placed.address + at.address) >>> 0)),
+  );
+}
+
 export function registerTrace(program: Command): void {
   const trace = program.command('trace').description('work with recorded branch traces');
+  trace
+    .command('umka')
+    .description(
+      "write a run's branch counts as a UMKa native coverage file (as UMKa records on bare metal; " +
+        "read by UMKa's tools and by fasmcov report --umka)",
+    )
+    .argument('<run-dir>', 'a run directory recorded with --trace edges or pt')
+    .requiredOption('--fas <file.fas>', "the kernel's symbolic file")
+    .requiredOption('-o, --output <file>', 'the coverage file to write')
+    .option(
+      '--umka-base <label>',
+      'the label offset 0 stands for (default coverage_begin, else the code start)',
+    )
+    .option('--trace-source <kind>', 'edges or pt (default: edges if recorded)', (v) => {
+      if (v !== 'edges' && v !== 'pt') throw new CliError(`--trace-source: '${v}' is not edges or pt`);
+      return v;
+    })
+    .action(writeUmkaCoverage);
   trace
     .command('decode')
     .description(
