@@ -2,6 +2,9 @@ import { BRANCH, BYTE_REG } from './constants';
 import { decodeInto } from './decode/decoder';
 import { EA, Insn } from './decode/insn';
 import { lookupHandler } from './exec/dispatch';
+import * as C from './exec/control';
+import * as F from './exec/fast';
+import * as X from './exec/misc';
 import { GuestFault, HOST_EIP } from './fault';
 import { FlagsCore } from './flags';
 import { Jit, jitEnabledByDefault } from './jit/engine';
@@ -88,6 +91,8 @@ export class Cpu extends FlagsCore {
   private dropPage(page: number): void {
     const s = this.icSlot[page];
     if (s !== 0) {
+      // `run` may hold this array as its current page: emptied, it sends run back to decoding.
+      (this.icPages[s] as Array<Insn | undefined>).fill(undefined);
       this.icPages[s] = null;
       this.icFree.push(s);
       this.icSlot[page] = 0;
@@ -109,6 +114,9 @@ export class Cpu extends FlagsCore {
     const icSlot = this.icSlot;
     const icPages = this.icPages;
     const jit = this.jitEngine; // JIT hook
+    // The decoded instructions of the page last executed (-1: none), looked up again on a page change.
+    let page = -1;
+    let pg: Array<Insn | undefined> | null = null;
     try {
       while (this.instructionsRetired < end) {
         const eip = this.eip;
@@ -117,12 +125,137 @@ export class Cpu extends FlagsCore {
           if (this.exit !== undefined) return this.exit;
           continue;
         }
-        const pg = icPages[icSlot[eip >>> 12]];
+        if (eip >>> 12 !== page) {
+          page = eip >>> 12;
+          pg = icPages[icSlot[page]];
+        }
         let i = pg !== null ? pg[eip & 4095] : undefined;
-        if (i === undefined) i = this.decodeAt(eip);
+        if (i === undefined) {
+          i = this.decodeAt(eip);
+          page = -1; // decoding may have started this page's array
+        }
         this.curEip = eip;
         this.eip = (eip + i.len) >>> 0;
-        i.handler(this, i);
+        // The hottest handlers are called directly (a monomorphic call V8 can inline) rather
+        // than through i.handler (megamorphic): the same functions, see exec/fast.ts FAST_HANDLERS.
+        switch (i.fast) {
+          case 1:
+            F.aluEGreg(this, i);
+            break;
+          case 2:
+            F.aluEGmem(this, i);
+            break;
+          case 3:
+            F.aluGEreg(this, i);
+            break;
+          case 4:
+            F.aluGEmem(this, i);
+            break;
+          case 5:
+            F.aluAccImm(this, i);
+            break;
+          case 6:
+            F.aluImmReg(this, i);
+            break;
+          case 7:
+            F.aluImmMem(this, i);
+            break;
+          case 8:
+            F.aluImm8Mem(this, i);
+            break;
+          case 9:
+            F.aluByteRegs(this, i);
+            break;
+          case 10:
+            F.testReg(this, i);
+            break;
+          case 11:
+            F.testMem(this, i);
+            break;
+          case 12:
+            F.testAccImm(this, i);
+            break;
+          case 13:
+            F.movEGreg(this, i);
+            break;
+          case 14:
+            F.movEGmem(this, i);
+            break;
+          case 15:
+            F.movGEreg(this, i);
+            break;
+          case 16:
+            F.movGEmem(this, i);
+            break;
+          case 17:
+            F.movRegImm32(this, i);
+            break;
+          case 18:
+            F.movEImmReg(this, i);
+            break;
+          case 19:
+            F.movEImmMem(this, i);
+            break;
+          case 20:
+            F.movEbGbMem(this, i);
+            break;
+          case 21:
+            F.movGbEbMem(this, i);
+            break;
+          case 22:
+            F.movzxByteReg(this, i);
+            break;
+          case 23:
+            F.movzxByteMem(this, i);
+            break;
+          case 24:
+            F.movzxWordReg(this, i);
+            break;
+          case 25:
+            F.movzxWordMem(this, i);
+            break;
+          case 26:
+            F.incReg32(this, i);
+            break;
+          case 27:
+            F.decReg32(this, i);
+            break;
+          case 28:
+            F.shiftImmReg32(this, i);
+            break;
+          case 29:
+            F.pushReg32(this, i);
+            break;
+          case 30:
+            F.popReg32(this, i);
+            break;
+          case 31:
+            F.pushImm32(this, i);
+            break;
+          case 32:
+            C.jccShort(this, i);
+            break;
+          case 33:
+            C.jccNear(this, i);
+            break;
+          case 34:
+            C.jmpShort(this, i);
+            break;
+          case 35:
+            C.jmpNear(this, i);
+            break;
+          case 36:
+            C.callNear(this, i);
+            break;
+          case 37:
+            C.ret(this, i);
+            break;
+          case 38:
+            X.lea(this, i);
+            break;
+          default:
+            i.handler(this, i);
+        }
         this.instructionsRetired++;
         if (this.exit !== undefined) return this.exit;
       }
@@ -139,6 +272,7 @@ export class Cpu extends FlagsCore {
     this.curEip = eip;
     const i = decodeInto((a) => this.memory.read8(a), eip, new Insn());
     i.handler = lookupHandler(i);
+    i.fast = F.fastKind(i.handler);
     for (let k = 0; k < i.len; k++) {
       const a = (eip + k) >>> 0;
       let map = this.codeBytes.get(a >>> 12);

@@ -178,6 +178,54 @@ export class FlagsCore {
     this.flags &= ~(FLAG.CF | FLAG.OF | FLAG.AF);
     return r;
   }
+  // 32-bit recorders on int32 operands, returning int32 results: values at or above 2^31 would
+  // be boxed as heap numbers at every call that V8 does not inline. The record stays unsigned.
+  add32(a: number, b: number): number {
+    const r = (a + b) | 0;
+    this.lkind = LAZY.ADD;
+    this.lop1 = a >>> 0;
+    this.lop2 = b >>> 0;
+    this.lcin = 0;
+    this.lres = r >>> 0;
+    this.lsb = 31;
+    this.fchg = LAZY_ALL;
+    return r;
+  }
+  sub32(a: number, b: number): number {
+    const r = (a - b) | 0;
+    this.lkind = LAZY.SUB;
+    this.lop1 = a >>> 0;
+    this.lop2 = b >>> 0;
+    this.lcin = 0;
+    this.lres = r >>> 0;
+    this.lsb = 31;
+    this.fchg = LAZY_ALL;
+    return r;
+  }
+  logic32(r: number): number {
+    this.lkind = LAZY.LOGIC;
+    this.lres = r >>> 0;
+    this.lsb = 31;
+    this.fchg = SZP;
+    this.flags &= ~(FLAG.CF | FLAG.OF | FLAG.AF);
+    return r;
+  }
+  incdec32(a: number, dec: boolean): number {
+    const cf = this.cf();
+    const r = dec ? this.sub32(a, 1) : this.add32(a, 1);
+    this.fchg = LAZY_ALL & ~FLAG.CF;
+    this.flags = (this.flags & ~FLAG.CF) | cf;
+    return r;
+  }
+  result32(r: number, mask: number, value: number): void {
+    if (this.fchg & ~(SZP | mask)) this.getEflags();
+    this.lkind = LAZY.LOGIC;
+    this.lres = r >>> 0;
+    this.lsb = 31;
+    this.fchg = SZP;
+    this.flags = (this.flags & ~mask) | (value & mask);
+  }
+
   /** SF/ZF/PF lazily from r, the flags in `mask` set from `value`, the rest unchanged. */
   result(r: number, size: number, mask: number, value: number): void {
     // Flags still lazy but outside SZP and `mask` would be lost with the old operands: settle them.

@@ -171,6 +171,34 @@ export class Memory {
     this.write8(addr + 3, v >> 24);
   }
 
+  // ---- bulk access for string instructions (one page at a time; faults are left to the callers'
+  // one-by-one path, so they are raised exactly as single accesses raise them) ----
+
+  /** Byte view of the page holding `addr`, or null when it is unmapped. */
+  pageForRead(addr: number): Uint8Array | null {
+    return this.v8[this.slot[addr >>> 12]];
+  }
+
+  /**
+   * Byte view of the page holding [addr, addr+len) (which must not cross a page end) when all of
+   * it may be written, or null. Decoded code on the page is invalidated as a write would do it.
+   */
+  pageForWrite(addr: number, len: number): Uint8Array | null {
+    const p = addr >>> 12;
+    const a = this.attr[p];
+    if ((a & RW) !== RW) return null;
+    if (a & CODE) this.codeWritten(p, addr, len);
+    return this.v8[this.slot[p]];
+  }
+
+  /** 16-bit and 32-bit views of a mapped page (after pageForRead/pageForWrite said it is there). */
+  pageWords(addr: number): Uint16Array {
+    return this.v16[this.slot[addr >>> 12]] as Uint16Array;
+  }
+  pageDwords(addr: number): Int32Array {
+    return this.v32[this.slot[addr >>> 12]] as Int32Array;
+  }
+
   readBytes(addr: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
     let i = 0;

@@ -33,4 +33,6 @@ export class Insn {
   imm = 0;
   imm2 = 0;
   handler: Handler = () => undefined;
+  /** Which of exec/fast.ts FAST_HANDLERS the handler is (index + 1), for Cpu.run's direct calls; 0 = none. */
+  fast = 0;
 }

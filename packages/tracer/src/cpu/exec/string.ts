@@ -1,14 +1,11 @@
 import type { Cpu } from '../cpu';
 import type { Handler, Insn } from '../decode/insn';
+import { STR, STRING_STATS, STRING_TUNING, repBulk } from './string-bulk';
 
 /** Iterations of a rep prefix executed per step; longer runs resume at the same eip. */
 const REP_CHUNK = 4096;
 
-const MOVS = 0;
-const CMPS = 1;
-const STOS = 2;
-const LODS = 3;
-const SCAS = 4;
+const { MOVS, CMPS, STOS, LODS, SCAS } = STR;
 
 function stringOp(kind: number, byte: boolean): Handler {
   return (cpu: Cpu, i: Insn) => {
@@ -18,6 +15,8 @@ function stringOp(kind: number, byte: boolean): Handler {
     const regs = cpu.regs;
     const r16 = cpu.r16;
     const repeat = i.rep !== 0;
+    const bulk = repeat && !a16 && STRING_TUNING.bulk;
+    const cmpKind = kind === CMPS || kind === SCAS;
     let n = 0;
     for (;;) {
       if (repeat) {
@@ -27,6 +26,15 @@ function stringOp(kind: number, byte: boolean): Handler {
           cpu.eip = cpu.curEip;
           cpu.repRestarts++;
           return;
+        }
+        // Many iterations at once where every access stays on mapped pages; else one below.
+        const k = bulk ? repBulk(cpu, kind, size, step, Math.min(count >>> 0, REP_CHUNK - n), i.rep) : 0;
+        if (k !== 0) {
+          regs[1] = count - k;
+          n += k;
+          STRING_STATS.bulkIterations += k;
+          if (cmpKind && (cpu.zf() === 1) !== (i.rep === 0xf3)) return;
+          continue;
         }
       }
       const si = a16 ? r16[12] : regs[6];
@@ -51,7 +59,7 @@ function stringOp(kind: number, byte: boolean): Handler {
           cpu.setReg(size, 0, cpu.rd(size, si));
           advSi = true;
           break;
-        default:
+        default: // SCAS
           cpu.sub(cpu.getReg(size, 0), cpu.rd(size, di), 0, size);
           advDi = cmp = true;
       }
