@@ -1,7 +1,9 @@
 // Exact branch-edge counts: every (from, to, kind) with its count, plus where tracing started and
 // stopped. Keyed by source address in a Map of numbers; edges from one source form a short chain,
-// so the hot path does one Map lookup and (almost always) one comparison.
+// so the hot path does one Map lookup and (almost always) one comparison. Compiled code (the JIT)
+// does not call the hook: it counts its edges itself and hands the counts over before they are read.
 import { BRANCH } from '../cpu/constants';
+import { type EdgeCountSink, type PendingEdgeCounts, registerInlineHook } from '../cpu/jit/engine';
 import type { AddressRange } from './pt-encoder';
 import { TraceFormatError } from './trace-error';
 
@@ -41,16 +43,40 @@ function bump(map: Map<number, number>, ip: number, n: number): void {
   map.set(ip, (map.get(ip) ?? 0) + n);
 }
 
-export class EdgeRecorder {
+export class EdgeRecorder implements EdgeCountSink {
   private readonly bySource = new Map<number, Slot>();
-  readonly startCounts = new Map<number, number>();
+  private readonly starts = new Map<number, number>();
   readonly stopCounts = new Map<number, number>();
   private readonly ranges: AddressRange[] | undefined;
+  /** Counts gathered by compiled code, not yet added. */
+  private readonly pending = new Set<PendingEdgeCounts>();
   readonly hook: (from: number, to: number, kind: number) => void;
 
   constructor(opts: EdgeRecorderOptions = {}) {
     this.ranges = opts.ranges?.map((r) => ({ start: r.start >>> 0, end: r.end >>> 0 }));
     this.hook = (from, to, kind) => this.branch(from, to, kind);
+    // A subclass may depend on the order of the calls (CallStackProfiler): only this class lets
+    // compiled code batch them.
+    if (new.target === EdgeRecorder) registerInlineHook(this.hook, { edges: this });
+  }
+
+  /** Tracing started at ip (counts; branches from outside the ranges into them included). */
+  get startCounts(): Map<number, number> {
+    this.settle();
+    return this.starts;
+  }
+
+  attachPending(p: PendingEdgeCounts): void {
+    this.pending.add(p);
+  }
+
+  detachPending(p: PendingEdgeCounts): void {
+    this.pending.delete(p);
+  }
+
+  /** Adds the counts compiled code gathered (every read of the counts comes here first). */
+  private settle(): void {
+    for (const p of this.pending) p.drain();
   }
 
   inRange(ip: number): boolean {
@@ -61,11 +87,15 @@ export class EdgeRecorder {
   }
 
   branch(from: number, to: number, kind: number): void {
+    this.addBranches(from, to, kind, 1);
+  }
+
+  addBranches(from: number, to: number, kind: number, count: number): void {
     if (this.ranges !== undefined && !this.inRange(from)) {
-      if (this.inRange(to)) bump(this.startCounts, to >>> 0, 1);
+      if (this.inRange(to)) bump(this.starts, to >>> 0, count);
       return;
     }
-    this.add(from >>> 0, to >>> 0, kind, 1);
+    this.add(from >>> 0, to >>> 0, kind, count);
   }
 
   add(from: number, to: number, kind: number, count: number): void {
@@ -80,7 +110,7 @@ export class EdgeRecorder {
   }
 
   start(ip: number, count = 1): void {
-    bump(this.startCounts, ip >>> 0, count);
+    bump(this.starts, ip >>> 0, count);
   }
 
   stop(ip: number, count = 1): void {
@@ -89,6 +119,7 @@ export class EdgeRecorder {
 
   /** All edges, sorted by source, then destination, then kind. */
   edges(): Edge[] {
+    this.settle();
     const out: Edge[] = [];
     for (const [from, head] of this.bySource) {
       for (let s: Slot | undefined = head; s; s = s.next)
@@ -101,6 +132,7 @@ export class EdgeRecorder {
   armCounts(from: number): { taken: number; notTaken: number } {
     let taken = 0;
     let notTaken = 0;
+    this.settle();
     for (let s = this.bySource.get(from); s; s = s.next) {
       if (s.kind === BRANCH.COND_NOT_TAKEN) notTaken += s.count;
       else taken += s.count;
@@ -110,7 +142,7 @@ export class EdgeRecorder {
 
   merge(other: EdgeRecorder): void {
     for (const e of other.edges()) this.add(e.from, e.to, e.kind, e.count);
-    for (const [ip, n] of other.startCounts) bump(this.startCounts, ip, n);
+    for (const [ip, n] of other.startCounts) bump(this.starts, ip, n);
     for (const [ip, n] of other.stopCounts) bump(this.stopCounts, ip, n);
   }
 
@@ -142,7 +174,7 @@ export class EdgeRecorder {
       (d[key] ?? []).forEach((t, i) => {
         if (!Array.isArray(t) || !isU32(t[0]) || !isCount(t[1]))
           throw new TraceFormatError(`bad ${key} entry #${i}`, file, 0);
-        bump(key === 'starts' ? r.startCounts : r.stopCounts, t[0], t[1]);
+        bump(key === 'starts' ? r.starts : r.stopCounts, t[0], t[1]);
       });
     }
     return r;

@@ -1,6 +1,7 @@
 // Last Branch Records: a ring of the last N taken branches, with the filters of the
 // MSR_LBR_SELECT register and its call-stack mode (Intel SDM Vol. 3B, "Last Branch Recording").
 import { BRANCH } from '../cpu/constants';
+import { type BranchRing, registerInlineHook } from '../cpu/jit/engine';
 
 /** MSR_LBR_SELECT bits; a set bit suppresses that kind of branch. */
 export const LBR_SELECT = {
@@ -50,12 +51,27 @@ export interface LbrOptions {
   select?: number;
 }
 
-export class LbrRecorder {
+/** What the recorder does with a branch of a kind (from LBR_SELECT, worked out once; 0: nothing). */
+const RECORD = 1;
+const POP = 2;
+
+function kindActions(select: number): Uint8Array {
+  const actions = new Uint8Array(256);
+  KIND_SELECT.forEach((bit, kind) => {
+    if (!bit || select & bit || select & LBR_SELECT.CPL_EQ_0) return;
+    // Call-stack mode: a return removes the call it returns from, leaving the live call chain.
+    actions[kind] = select & LBR_SELECT.EN_CALLSTACK && kind === BRANCH.RET ? POP : RECORD;
+  });
+  return actions;
+}
+
+export class LbrRecorder implements BranchRing {
   readonly depth: number;
   readonly select: number;
   private readonly from: Uint32Array;
   private readonly to: Uint32Array;
   private readonly kind: Uint8Array;
+  private readonly actions: Uint8Array;
   /** Index of the next slot to write (the TOS is the one before it). */
   private next = 0;
   private count = 0;
@@ -68,25 +84,34 @@ export class LbrRecorder {
     this.from = new Uint32Array(this.depth);
     this.to = new Uint32Array(this.depth);
     this.kind = new Uint8Array(this.depth);
+    this.actions = kindActions(this.select);
     this.hook = (from, to, kind) => this.branch(from, to, kind);
+    // Without filters every taken branch is recorded, so compiled code can append its own directly.
+    if (this.select === 0) registerInlineHook(this.hook, { ring: this });
   }
 
   branch(from: number, to: number, kind: number): void {
-    const bit = KIND_SELECT[kind];
-    if (!bit || this.select & bit || this.select & LBR_SELECT.CPL_EQ_0) return;
-    if (this.select & LBR_SELECT.EN_CALLSTACK && kind === BRANCH.RET) {
-      // Call-stack mode: a return removes the call it returns from, leaving the live call chain.
-      if (this.count > 0) {
-        this.next = (this.next + this.depth - 1) % this.depth;
-        this.count--;
-      }
-      return;
+    const a = this.actions[kind];
+    if (a === RECORD) this.record(from, to, kind);
+    else if (a === POP && this.count > 0) {
+      this.next = this.next === 0 ? this.depth - 1 : this.next - 1;
+      this.count--;
     }
-    this.from[this.next] = from;
-    this.to[this.next] = to;
-    this.kind[this.next] = kind;
-    this.next = (this.next + 1) % this.depth;
+  }
+
+  /** Appends a record, whatever its kind (the filters are `branch`'s). */
+  record(from: number, to: number, kind: number): void {
+    const n = this.next;
+    this.from[n] = from;
+    this.to[n] = to;
+    this.kind[n] = kind;
+    this.next = n + 1 === this.depth ? 0 : n + 1;
     if (this.count < this.depth) this.count++;
+  }
+
+  /** `n` records of the same branch: only the newest `depth` of them can stay in the ring. */
+  repeat(from: number, to: number, kind: number, n: number): void {
+    for (let i = Math.min(n, this.depth); i > 0; i--) this.record(from, to, kind);
   }
 
   /** The records, newest first (as a crash report shows them). */

@@ -1,6 +1,12 @@
 // Wires the recorders of one run to the CPU: one branch hook feeding them all, host calls
 // bracketed (tracing stops before the host-call instruction and resumes after it), and the end.
 import type { Cpu } from '../cpu';
+import {
+  type BranchHook,
+  type InlineBranchTarget,
+  inlineTargetOf,
+  registerInlineHook,
+} from '../cpu/jit/engine';
 import type { EdgeRecorder } from './edges';
 import type { LbrRecorder } from './lbr';
 import type { PtEncoder } from './pt-encoder';
@@ -9,6 +15,33 @@ export interface TraceTargets {
   pt?: PtEncoder;
   edges?: EdgeRecorder;
   lbr?: LbrRecorder;
+}
+
+function allOf(hooks: BranchHook[]): BranchHook {
+  return (from, to, kind) => {
+    for (let i = 0; i < hooks.length; i++) hooks[i](from, to, kind);
+  };
+}
+
+/**
+ * What compiled code may do instead of calling every hook: stand in for those registered (at most
+ * one edge sink and one ring) and call the others (PT, filtered LBRs) as `rest`.
+ */
+function combinedTarget(hooks: BranchHook[]): InlineBranchTarget {
+  const target: InlineBranchTarget = {};
+  const rest: BranchHook[] = [];
+  for (const h of hooks) {
+    const t = inlineTargetOf(h);
+    if (t === undefined || (t.edges && target.edges) || (t.ring && target.ring)) {
+      rest.push(h);
+      continue;
+    }
+    target.edges ??= t.edges;
+    target.ring ??= t.ring;
+    if (t.rest) rest.push(t.rest);
+  }
+  if (rest.length) target.rest = rest.length === 1 ? rest[0] : allOf(rest);
+  return target;
 }
 
 export class TraceSession {
@@ -32,10 +65,10 @@ export class TraceSession {
     );
     // Specialised for the common cases: the hook runs on every branch.
     if (hooks.length === 1) this.hook = hooks[0];
-    else
-      this.hook = (from, to, kind) => {
-        for (let i = 0; i < hooks.length; i++) hooks[i](from, to, kind);
-      };
+    else {
+      this.hook = allOf(hooks);
+      registerInlineHook(this.hook, combinedTarget(hooks));
+    }
   }
 
   start(ip: number): void {

@@ -2,7 +2,8 @@ import type { Cpu } from '../cpu';
 import type { Handler, Insn } from '../decode/insn';
 import { GuestFault } from '../fault';
 import { PARITY } from '../flags';
-import { FLUSH, Gen, SYNC } from './gen';
+import type { BranchHook, BranchRing, EdgeCounters } from './engine';
+import { Gen, SYNC } from './gen';
 import { type BlockCtx, type Plan, planFor } from './ops';
 
 /** Returns the index of the exit taken, or -1 to go back to the interpreter loop. */
@@ -41,9 +42,15 @@ export const NO_BLOCK: Block = {
   source: '',
 };
 
-/** What the epoch check reads: bumped whenever compiled code is invalidated. */
-export interface EpochSource {
+/** The Jit as compiled code sees it (J): the epoch and how branches are reported (see Gen.branchHook). */
+export interface BlockEnv {
+  /** Bumped whenever compiled code is invalidated. */
   epoch: number;
+  readonly counters: EdgeCounters;
+  readonly reportBranches: boolean;
+  inl: BranchHook | undefined;
+  ring: BranchRing | undefined;
+  rest: BranchHook | undefined;
 }
 
 interface Formed {
@@ -114,8 +121,8 @@ function deadFlags(plans: Plan[]): boolean[] {
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
-function source(f: Formed, ctx: BlockCtx): { text: string; exits: number } {
-  const g = new Gen(ctx.loop, deadFlags(f.plans));
+function source(f: Formed, ctx: BlockCtx, env: BlockEnv): { text: string; exits: number } {
+  const g = new Gen(ctx.loop, deadFlags(f.plans), env.reportBranches ? env.counters : undefined);
   const body: string[] = g.out;
   let faults = false;
   f.plans.forEach((p, k) => {
@@ -132,6 +139,7 @@ function source(f: Formed, ctx: BlockCtx): { text: string; exits: number } {
   let tail = '';
   if (f.tail !== undefined) {
     // State as the interpreter has it when it calls the handler; the handler then runs outside the try.
+    g.endPass();
     body.push(
       SYNC,
       `cpu.instructionsRetired = ret + ${k}; cpu.curEip = ${hex(f.addrs[k])}; cpu.eip = ${hex(f.end)};`,
@@ -147,9 +155,11 @@ function source(f: Formed, ctx: BlockCtx): { text: string; exits: number } {
     g.prologue(),
     faults ? 'try {' : '{',
     ctx.loop ? 'for (;;) {' : '',
-    ...body.map((l) => (l === SYNC ? sync : l === FLUSH ? g.flushCode() : l)),
+    ...body.map((l) => g.resolve(l, sync)),
     ctx.loop ? '}' : '',
-    faults ? `} catch (e) { ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }` : '}',
+    faults
+      ? `} catch (e) { ${g.faultCount()} ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
+      : '}',
     tail,
     '});',
   ].join('\n');
@@ -157,23 +167,24 @@ function source(f: Formed, ctx: BlockCtx): { text: string; exits: number } {
 }
 
 /** Compiles the block starting at `start`, or returns undefined when nothing there can be fetched. */
-export function compileBlock(cpu: Cpu, start: number, epoch: EpochSource): Block | undefined {
+export function compileBlock(cpu: Cpu, start: number, env: BlockEnv): Block | undefined {
   const ctx: BlockCtx = { start, n: 0, loop: false };
   const f = form(cpu, start, ctx);
   if (f === undefined) return undefined;
-  const { text, exits } = source(f, ctx);
+  const { text, exits } = source(f, ctx, env);
   const handler: Handler | undefined = f.tail?.handler;
-  const make = new Function('P', 'A', 'J', 'H', 'I', text) as (
+  const make = new Function('P', 'A', 'J', 'H', 'I', 'E', text) as (
     p: Uint8Array,
     a: number[],
-    j: EpochSource,
+    j: BlockEnv,
     h: Handler | undefined,
     i: Insn | undefined,
+    e: EdgeCounters,
   ) => BlockFn;
   return {
     start,
     n: ctx.n,
-    fn: make(PARITY, f.addrs, epoch, handler, f.tail),
+    fn: make(PARITY, f.addrs, env, handler, f.tail, env.counters),
     links: new Array<Block | undefined>(exits).fill(undefined),
     pages: f.pages,
     valid: true,

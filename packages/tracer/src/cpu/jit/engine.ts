@@ -2,6 +2,180 @@ import type { Cpu } from '../cpu';
 import { type Block, NO_BLOCK, compileBlock } from './compile';
 import { Unsupported } from './gen';
 
+export type BranchHook = (from: number, to: number, kind: number) => void;
+
+/** A recorder of exact edge counts that compiled code may feed through counters (EdgeRecorder). */
+export interface EdgeCountSink {
+  /** Exactly what `count` calls of the recorder's hook with (from, to, kind) would do. */
+  addBranches(from: number, to: number, kind: number, count: number): void;
+  /** `p` holds counts for the sink until drained: the sink drains it before it is read. */
+  attachPending(p: PendingEdgeCounts): void;
+  detachPending(p: PendingEdgeCounts): void;
+}
+
+/** An LBR ring without filters: compiled code appends its taken branches in execution order. */
+export interface BranchRing {
+  record(from: number, to: number, kind: number): void;
+  /** `n` records of the same branch (a loop's back-edge taken n times in a row). */
+  repeat(from: number, to: number, kind: number, n: number): void;
+}
+
+/**
+ * What compiled code does instead of calling a registered hook: count edges for `edges`, append
+ * taken branches to `ring`, and call `rest` (the recorders it cannot stand in for, such as PT).
+ * Together they must do exactly what the hook does.
+ */
+export interface InlineBranchTarget {
+  edges?: EdgeCountSink;
+  ring?: BranchRing;
+  rest?: BranchHook;
+}
+
+const inlineTargets = new WeakMap<BranchHook, InlineBranchTarget>();
+
+/** Declares that compiled code may replace calls of `hook` by what `target` describes. */
+export function registerInlineHook(hook: BranchHook, target: InlineBranchTarget): void {
+  inlineTargets.set(hook, target);
+}
+
+/** What a hook was registered with (undefined: compiled code must call it). */
+export function inlineTargetOf(hook: BranchHook): InlineBranchTarget | undefined {
+  return inlineTargets.get(hook);
+}
+
+/** Something the sink must drain before it is read. */
+export interface PendingEdgeCounts {
+  drain(): void;
+}
+
+/** No target seen yet at a dynamic site. */
+const NO_TARGET = -1;
+
+/**
+ * Edge counters of one Jit's compiled code. A counter counts passes through a block along one path:
+ * the conditional branches not taken on the way and the branch that left (a loop's pass ends at
+ * its back-edge), so a pass costs one increment however many branches it reports. Each dynamic
+ * site (return, indirect branch) has a counter per target and remembers the last one. Counters are
+ * made when code is compiled and shared by recompilations of the same code, so invalidation loses
+ * nothing. Counts belong to `owner`, the sink bound when they were counted, and move to it when it
+ * drains them.
+ */
+export class EdgeCounters implements PendingEdgeCounts {
+  /** Count per counter (compiled code: `C[p]++`). */
+  c = new Float64Array(64);
+  /** Last target and its counter, per dynamic site. */
+  dt = new Float64Array(16).fill(NO_TARGET);
+  ds = new Int32Array(16);
+  owner: EdgeCountSink | undefined;
+  /** Edges (from, to, kind) by index, and their index by source and kind, then target. */
+  private readonly from: number[] = [];
+  private readonly to: number[] = [];
+  private readonly kind: number[] = [];
+  private readonly edgeIndex = new Map<number, Map<number, number>>();
+  /** The edges each counter stands for, and counters by their edge list. */
+  private readonly pathEdges: number[][] = [];
+  private readonly pathIndex = new Map<string, number>();
+  private readonly sites = new Map<number, number>();
+  private readonly siteFrom: number[] = [];
+  private readonly siteKind: number[] = [];
+  /** Per dynamic site, the counter of each target seen there. */
+  private readonly siteTargets: Array<Map<number, number>> = [];
+
+  /** The index of edge (from, to, kind), made on first use. */
+  edge(from: number, to: number, kind: number): number {
+    const key = from * 16 + kind; // exact in a double
+    let byTarget = this.edgeIndex.get(key);
+    if (byTarget === undefined) this.edgeIndex.set(key, (byTarget = new Map()));
+    let e = byTarget.get(to);
+    if (e === undefined) {
+      e = this.from.length;
+      byTarget.set(to, e);
+      this.from.push(from);
+      this.to.push(to);
+      this.kind.push(kind);
+    }
+    return e;
+  }
+
+  /** The counter of passes through `edges` (edge indexes, in order), made on first use. */
+  path(edges: number[]): number {
+    const key = edges.join(',');
+    let p = this.pathIndex.get(key);
+    if (p === undefined) {
+      p = this.pathEdges.length;
+      this.pathIndex.set(key, p);
+      this.pathEdges.push([...edges]);
+      if (p >= this.c.length) this.c = grow(this.c, 0);
+    }
+    return p;
+  }
+
+  /** The dynamic site of a return or indirect branch at `from` (recompiled code gets the same one). */
+  site(from: number, kind: number): number {
+    const key = from * 16 + kind;
+    const known = this.sites.get(key);
+    if (known !== undefined) return known;
+    const d = this.siteFrom.length;
+    this.sites.set(key, d);
+    this.siteFrom.push(from);
+    this.siteKind.push(kind);
+    this.siteTargets.push(new Map());
+    if (d >= this.dt.length) {
+      this.dt = grow(this.dt, NO_TARGET);
+      const ds = new Int32Array(this.dt.length);
+      ds.set(this.ds);
+      this.ds = ds;
+    }
+    return d;
+  }
+
+  /** Dynamic site `d` went to `to`, another target than last time (compiled code's slow path). */
+  miss(d: number, to: number): void {
+    const byTarget = this.siteTargets[d];
+    let p = byTarget.get(to);
+    if (p === undefined) {
+      p = this.path([this.edge(this.siteFrom[d], to, this.siteKind[d])]);
+      byTarget.set(to, p);
+    }
+    this.dt[d] = to;
+    this.ds[d] = p;
+    this.c[p]++;
+  }
+
+  /** Moves the counts to their owner (or drops them when no sink was bound). */
+  drain(): void {
+    const c = this.c;
+    const perEdge = new Float64Array(this.from.length);
+    let any = false;
+    for (let p = 0; p < this.pathEdges.length; p++) {
+      const n = c[p];
+      if (n === 0) continue;
+      for (const e of this.pathEdges[p]) perEdge[e] += n;
+      c[p] = 0;
+      any = true;
+    }
+    const owner = this.owner;
+    if (!any || owner === undefined) return;
+    for (let e = 0; e < perEdge.length; e++)
+      if (perEdge[e] !== 0) owner.addBranches(this.from[e], this.to[e], this.kind[e], perEdge[e]);
+  }
+
+  /** From now on the counts belong to `sink`. */
+  bind(sink: EdgeCountSink | undefined): void {
+    if (sink === this.owner) return;
+    this.drain();
+    this.owner?.detachPending(this);
+    this.owner = sink;
+    sink?.attachPending(this);
+  }
+}
+
+function grow(a: Float64Array, fill: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2).fill(fill);
+  b.set(a);
+  return b;
+}
+
 /** Tunables (tests lower the threshold so that every block is compiled at once). */
 export const JIT_TUNING = {
   /**
@@ -38,6 +212,19 @@ export class Jit {
   private slot: Int32Array | undefined;
   private readonly pages: Array<JitPage | null> = [null];
   private readonly free: number[] = [];
+  /** Edge counters of the compiled code (see InlineBranchTarget). */
+  readonly counters = new EdgeCounters();
+  /**
+   * The registered hook whose calls compiled code replaces (it compares cpu.branchHook with it), and
+   * what it does instead: `ring` gets taken branches, `rest` is called for every branch.
+   */
+  inl: BranchHook | undefined;
+  ring: BranchRing | undefined;
+  rest: BranchHook | undefined;
+  /** cpu.branchHook when compiled code last started (binding is looked at when it changes). */
+  private seenHook: BranchHook | undefined;
+  /** Compiled code reports branches; FASMCOV_JIT_BRANCHES=0 (benchmarks only) leaves them out. */
+  readonly reportBranches = typeof process === 'undefined' || process.env.FASMCOV_JIT_BRANCHES !== '0';
 
   constructor(private readonly cpu: Cpu) {}
 
@@ -50,6 +237,7 @@ export class Jit {
     if (first === undefined) return false;
     let b: Block = first;
     const cpu = this.cpu;
+    if (cpu.branchHook !== this.seenHook) this.bindHook(cpu.branchHook);
     let ran = false;
     for (;;) {
       if (cpu.instructionsRetired + b.n > end) return ran;
@@ -65,6 +253,21 @@ export class Jit {
       }
       b = nb;
     }
+  }
+
+  /**
+   * The hook changed: if it was registered, compiled code stands in for it from now on (the
+   * counters gathered for the previous one are handed over first). An unregistered hook changes
+   * nothing: compiled code calls it, as it is not `inl`.
+   */
+  private bindHook(h: BranchHook | undefined): void {
+    this.seenHook = h;
+    const t = h === undefined ? undefined : inlineTargetOf(h);
+    if (t === undefined || h === this.inl) return;
+    this.counters.bind(t.edges);
+    this.inl = h;
+    this.ring = t.ring;
+    this.rest = t.rest;
   }
 
   /** The compiled block at eip; compiles it once the address is hot. */

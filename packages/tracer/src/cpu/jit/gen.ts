@@ -1,4 +1,4 @@
-import { BYTE_REG } from '../constants';
+import { BRANCH, BYTE_REG } from '../constants';
 import { EA, type Insn } from '../decode/insn';
 import {
   FIELD_LOCAL,
@@ -9,12 +9,19 @@ import {
   cfExpr,
   condExpr,
 } from './flags-gen';
+import type { EdgeCounters } from './engine';
 
 /** Placeholders replaced once the whole block is known (which registers and flag fields it uses). */
 export const SYNC = '@@SYNC@@';
 export const FLUSH = '@@FLUSH@@';
 
 export class Unsupported extends Error {}
+
+/** See Gen.leave. */
+const BRANCH_PROLOGUE =
+  'let G = cpu.branchHook, C, LR; if (G !== undefined && G === J.inl) { C = E.c; LR = J.ring; G = J.rest; }';
+/** Placeholder for a back-edge's own LBR record, known once the block's back-edges are. */
+const LOOP_LBR = '@@LOOPLBR@@';
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
@@ -40,6 +47,14 @@ export class Gen {
   /** The instruction being emitted wrote memory (an SMC check follows it). */
   wroteMem = false;
   exits = 0;
+  /** A branch is reported (the prologue sets up C, LR and G). */
+  private reports = false;
+  /** Edges of the conditional branches not taken so far in the pass. */
+  private readonly passed: number[] = [];
+  /** Counter of the pass a fault at instruction k ends, by k. */
+  private readonly faultPaths = new Map<number, number>();
+  /** Loop back-edges: the counter their passes add to, and their hook arguments. */
+  private readonly backEdges: Array<{ path: number; args: string }> = [];
   private t = 0;
   private lastK = -1;
 
@@ -47,6 +62,8 @@ export class Gen {
     readonly loop: boolean,
     /** dead[k]: instruction k's flag record is overwritten before anything can observe it. */
     private readonly dead: boolean[],
+    /** Where static edges get their counter slots; undefined: branches are not reported at all. */
+    private readonly counters: EdgeCounters | undefined,
   ) {}
 
   line(s: string): void {
@@ -65,6 +82,9 @@ export class Gen {
   faultPoint(): void {
     if (this.lastK !== this.k) this.line(`k = ${this.k};`);
     this.lastK = this.k;
+    // A fault here ends the pass after the branches not taken so far.
+    if (this.counters !== undefined && this.passed.length && !this.faultPaths.has(this.k))
+      this.faultPaths.set(this.k, this.counters.path(this.passed));
   }
 
   // ---- registers (values handed around are unsigned, masked to the operand size) ----
@@ -224,19 +244,90 @@ export class Gen {
     if (this.loop || this.anyProd) this.line(FLUSH);
   }
 
-  // ---- exits ----
+  // ---- exits and branch reports ----
+  // Branches are reported as the interpreter reports them, in one of three ways decided once per
+  // call of the block (BRANCH_PROLOGUE: nothing inside a block but the hooks could change
+  // cpu.branchHook): no hook, nothing; a hook the Jit does not stand in for, G is set and each
+  // branch calls cpu.branchHook; the hook the Jit stands in for (J.inl), C counts passes through
+  // the block by the path they took (EdgeCounters), LR (an LBR ring) gets the taken branches and
+  // G = J.rest every branch. A loop counts its passes in a local (i0, i1, ...) added to C (and
+  // repeated into LR when it has one back-edge) at every exit, in SYNC.
+
   /** Leaves the block with `retiredHere` instructions of this pass done and eip = `eip`. */
   exit(eip: string, retiredHere: number): void {
+    this.countPass();
+    this.exitAfterCount(eip, retiredHere);
+  }
+  private exitAfterCount(eip: string, retiredHere: number): void {
     this.line(SYNC);
     this.line(`cpu.instructionsRetired = ret + ${retiredHere}; cpu.eip = ${eip};`);
     this.line(`return ${this.exits++};`);
   }
-  /**
-   * Reports a branch to the hook, as the interpreter does. With `thenEip`, the block goes on after
-   * it, so a hook that called cpu.stop() must end the block there (eip = thenEip).
-   */
-  branchHook(from: number, to: string, kind: number, thenEip?: string): void {
-    this.line(`{ const h = cpu.branchHook; if (h !== undefined) { h(${hex(from)}, ${to}, ${kind});`);
+
+  /** A taken branch to `to` (a number, or a temp holding a dynamic target) ends the block. */
+  leave(from: number, to: number | string, kind: number): void {
+    const eip = typeof to === 'number' ? hex(to) : to;
+    const e = this.counters;
+    if (e === undefined) return this.exitAfterCount(eip, this.k + 1);
+    this.reports = true;
+    if (typeof to === 'number') this.countPass(e.edge(from, to, kind));
+    else {
+      const d = e.site(from, kind);
+      this.line(
+        `if (C !== undefined) { if (E.dt[${d}] === ${to}) C[E.ds[${d}]]++; else { E.miss(${d}, ${to}); C = E.c; } }`,
+      );
+      this.countPass();
+    }
+    this.line(SYNC);
+    const args = `${hex(from)}, ${eip}, ${kind}`;
+    this.line(`if (LR !== undefined) LR.record(${args});`);
+    this.callHook(args);
+    this.line(`cpu.instructionsRetired = ret + ${this.k + 1}; cpu.eip = ${eip};`);
+    this.line(`return ${this.exits++};`);
+  }
+
+  /** A conditional branch not taken: the pass goes on (unless a hook stopped the run). */
+  notTaken(from: number): void {
+    const e = this.counters;
+    if (e === undefined) return;
+    this.reports = true;
+    this.passed.push(e.edge(from, this.next, BRANCH.COND_NOT_TAKEN));
+    this.callHook(`${hex(from)}, ${hex(this.next)}, ${BRANCH.COND_NOT_TAKEN}`, hex(this.next));
+  }
+
+  /** A taken branch back to the block's start: the next pass of a loop of `n` instructions. */
+  loopBack(from: number, to: number, kind: number, n: number): void {
+    const e = this.counters;
+    if (e !== undefined) {
+      this.reports = true;
+      const args = `${hex(from)}, ${hex(to)}, ${kind}`;
+      const j = this.backEdges.length;
+      this.backEdges.push({ path: e.path([...this.passed, e.edge(from, to, kind)]), args });
+      this.line(`if (C !== undefined) { i${j}++; ${LOOP_LBR}${j} }`);
+      this.callHook(args);
+    }
+    this.line(`ret += ${this.k + 1}; if (ret + ${n} > end || cpu.stopping) {`);
+    this.exitAfterCount(hex(to), 0);
+    this.line('} continue;');
+  }
+
+  /** The pass ends before the interpreter runs the block's last instruction (see compile.ts). */
+  endPass(): void {
+    this.countPass();
+  }
+
+  /** Counts the pass that ends here, through the branches not taken and `edge` (when counting). */
+  private countPass(edge?: number): void {
+    const e = this.counters;
+    const edges = edge === undefined ? this.passed : [...this.passed, edge];
+    if (e !== undefined && edges.length) this.line(`if (C !== undefined) C[${e.path(edges)}]++;`);
+  }
+
+  /** Calls the hook that must see the branch (see above); `thenEip`: the block goes on after it. */
+  private callHook(args: string, thenEip?: string): void {
+    this.line(
+      `if (G !== undefined) { const h = C === undefined ? cpu.branchHook : G; if (h !== undefined) { h(${args});`,
+    );
     if (thenEip !== undefined) {
       this.line('if (cpu.stopping) {');
       this.exit(thenEip, this.k + 1);
@@ -244,31 +335,62 @@ export class Gen {
     }
     this.line('} }');
   }
+
   /** After an instruction that wrote memory: if that invalidated compiled code, stop after it. */
   smcCheck(): void {
     if (!this.wroteMem) return;
     this.wroteMem = false;
     this.line(`if (J.epoch !== ep) {`);
+    // The pass ends here: the branches not taken so far in it must be counted too.
+    this.countPass();
     this.line(SYNC);
     this.line(`cpu.instructionsRetired = ret + ${this.k + 1}; cpu.eip = ${hex(this.next)}; return -1; }`);
   }
 
   // ---- final assembly ----
+  /** A line of the body with its placeholders filled in (`sync`: syncCode()). */
+  resolve(line: string, sync: string): string {
+    if (line === SYNC) return sync;
+    if (line === FLUSH) return this.flushCode();
+    const at = line.indexOf(LOOP_LBR);
+    if (at < 0) return line;
+    // One back-edge: its LBR records are repeated at the exit; several: each pass records its own.
+    const j = Number(line.slice(at + LOOP_LBR.length, line.indexOf(' ', at)));
+    const own =
+      this.backEdges.length > 1 ? `if (LR !== undefined) LR.record(${this.backEdges[j].args});` : '';
+    return line.replace(`${LOOP_LBR}${j}`, own);
+  }
   syncCode(): string {
     const regs = [...this.regsMod].sort().map((n) => `R[${n}] = r${n};`);
-    return [...regs, this.flushCode()].join(' ');
+    return [...regs, this.flushCode(), ...this.loopFlush()].join(' ');
   }
   flushCode(): string {
     return [...this.flagFields]
       .map((f) => `cpu.${f} = ${FIELD_LOCAL[f]}${INT32_FIELDS.has(f) ? ' >>> 0' : ''};`)
       .join(' ');
   }
+  /** Adds the passes the loop counted in locals (they are counted only when C is set). */
+  private loopFlush(): string[] {
+    const one = this.backEdges.length === 1;
+    return this.backEdges.map(
+      (b, j) =>
+        `if (i${j} !== 0) { C[${b.path}] += i${j}; ` +
+        `${one ? `if (LR !== undefined) LR.repeat(${b.args}, i${j}); ` : ''}i${j} = 0; }`,
+    );
+  }
+  /** Counts the pass a guest fault ends (in the catch clause, with k the faulting instruction). */
+  faultCount(): string {
+    if (this.faultPaths.size === 0) return '';
+    const table = JSON.stringify(Object.fromEntries(this.faultPaths));
+    return `if (C !== undefined) { const p = ${table}[k]; if (p !== undefined) C[p]++; }`;
+  }
   prologue(): string {
     const regs = [...this.regsUsed].sort().map((n) => `r${n} = R[${n}]`);
     const flags = [...this.flagFields].map(
       (f) => `${FIELD_LOCAL[f]} = cpu.${f}${INT32_FIELDS.has(f) ? ' | 0' : ''}`,
     );
-    const decl = [...regs, ...flags];
-    return decl.length ? `let ${decl.join(', ')};` : '';
+    const loops = this.backEdges.map((_, j) => `i${j} = 0`);
+    const decl = [...regs, ...flags, ...loops];
+    return [decl.length ? `let ${decl.join(', ')};` : '', this.reports ? BRANCH_PROLOGUE : ''].join('\n');
   }
 }

@@ -267,16 +267,10 @@ function jcc(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
   return plan('read', false, (g) => {
     const to = relTarget(i, g.next, immBytes);
     g.line(`if (${g.cond(i.op & 15)}) {`);
-    g.branchHook(g.addr, hex(to), BRANCH.COND_TAKEN);
-    if (ctx.loop && to === ctx.start) {
-      g.line(`ret += ${g.k + 1}; if (ret + ${ctx.n} > end || cpu.stopping) {`);
-      g.exit(hex(to), 0);
-      g.line('} continue; }');
-    } else {
-      g.exit(hex(to), g.k + 1);
-      g.line('}');
-    }
-    g.branchHook(g.addr, hex(g.next), BRANCH.COND_NOT_TAKEN, hex(g.next));
+    if (ctx.loop && to === ctx.start) g.loopBack(g.addr, to, BRANCH.COND_TAKEN, ctx.n);
+    else g.leave(g.addr, to, BRANCH.COND_TAKEN);
+    g.line('}');
+    g.notTaken(g.addr);
   });
 }
 
@@ -286,12 +280,8 @@ function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
     false,
     (g) => {
       const to = relTarget(i, g.next, immBytes);
-      g.branchHook(g.addr, hex(to), BRANCH.JMP);
-      if (ctx.loop && to === ctx.start) {
-        g.line(`ret += ${g.k + 1}; if (ret + ${ctx.n} > end || cpu.stopping) {`);
-        g.exit(hex(to), 0);
-        g.line('} continue;');
-      } else g.exit(hex(to), g.k + 1);
+      if (ctx.loop && to === ctx.start) g.loopBack(g.addr, to, BRANCH.JMP, ctx.n);
+      else g.leave(g.addr, to, BRANCH.JMP);
     },
     false,
     true,
@@ -303,10 +293,8 @@ const callRel = (i: Insn): Plan =>
     'none',
     true,
     (g) => {
-      const to = relTarget(i, g.next, 4);
       g.push(4, hex(g.next));
-      g.branchHook(g.addr, hex(to), BRANCH.CALL);
-      g.exit(hex(to), g.k + 1);
+      g.leave(g.addr, relTarget(i, g.next, 4), BRANCH.CALL);
     },
     false,
     true,
@@ -319,8 +307,7 @@ function ret(i: Insn, imm: boolean): Plan {
     (g) => {
       const t = g.tmp(`${g.pop(4)} >>> 0`);
       if (imm) g.line(`r4 = (r4 + ${i.imm}) | 0;`);
-      g.branchHook(g.addr, t, BRANCH.RET);
-      g.exit(t, g.k + 1);
+      g.leave(g.addr, t, BRANCH.RET);
     },
     false,
     true,
@@ -334,8 +321,7 @@ function indirect(i: Insn, call: boolean): Plan {
     (g) => {
       const { v } = g.readE(i, 4);
       if (call) g.push(4, hex(g.next));
-      g.branchHook(g.addr, v, call ? BRANCH.CALL_INDIRECT : BRANCH.JMP_INDIRECT);
-      g.exit(v, g.k + 1);
+      g.leave(g.addr, v, call ? BRANCH.CALL_INDIRECT : BRANCH.JMP_INDIRECT);
     },
     false,
     true,
