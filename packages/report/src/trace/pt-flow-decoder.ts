@@ -120,8 +120,9 @@ class FlowWalker {
   /** Executes the (unconditional) branch at `ip` to `to`. */
   private follow(b: BranchInfo, to: number): void {
     this.instructions++;
-    if (b.kind === BRANCH.CALL || b.kind === BRANCH.CALL_INDIRECT)
-      this.retStack.push((this.ip + b.length) >>> 0);
+    const next = (this.ip + b.length) >>> 0;
+    // As libipt and the hardware: `call $+5` (reading EIP) is no call for return compression.
+    if (b.kind === BRANCH.CALL_INDIRECT || (b.kind === BRANCH.CALL && to !== next)) this.retStack.push(next);
     this.edges.add(this.ip, to, b.kind, 1);
     this.ip = to;
   }

@@ -1,20 +1,225 @@
-// `fasmcov bench trace`: cost of the branch recorders on the emulator, trace size, and PT decode
-// speed, on a small loop (a conditional, a call/ret every other round, a loop instruction).
+// `fasmcov bench trace`: what each branch recorder costs on the emulator, measured side by side on
+// kernel-like workloads (the `bench cpu` fasm workloads and the bundled kernel listing a FAT32
+// folder), each configuration alternated with the others and repeated; then PT size and decode
+// speed on a small loop.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { assemble } from '@fasmcov/fas';
 import {
   BufferSink,
+  CPU_WORKLOADS,
   Cpu,
-  EdgeRecorder,
-  LbrRecorder,
+  type CpuWorkload,
+  KernelSession,
+  LinuxProcess,
   Memory,
   PtEncoder,
+  RunRecorder,
+  ScriptRunner,
+  type TraceKind,
+  buildKernel,
   classifyInstruction,
+  prepareFixture,
 } from '@fasmcov/tracer';
 import { CodeImage } from './code-image';
 import { decodeFlow } from './pt-flow-decoder';
 
+interface BenchLog {
+  log: (line: string) => void;
+  args: string[];
+  /** The repository: the workloads' fasm sources, the kernel and the fixtures. */
+  repo: string;
+}
+
+/** One timed run: what the guest printed and how many instructions it retired. */
+interface TimedRun {
+  ms: number;
+  instructions: number;
+  output: string;
+}
+
+interface Workload {
+  name: string;
+  run: (traces: TraceKind[], dir: string) => TimedRun;
+}
+
+/** A recorder configuration; `bare` compiles blocks without branch reporting (no recorder possible). */
+interface Config {
+  name: string;
+  traces: TraceKind[];
+  bare?: boolean;
+}
+
+const CONFIGS: Config[] = [
+  { name: 'none', traces: [] },
+  { name: 'no-hook-code', traces: [], bare: true },
+  { name: 'edges', traces: ['edges'] },
+  { name: 'lbr', traces: ['lbr'] },
+  { name: 'pt', traces: ['pt'] },
+  { name: 'edges+lbr+pt', traces: ['edges', 'lbr', 'pt'] },
+];
+
+const MARKER = Buffer.from('FASMCOV-PASSES:', 'latin1');
+
+/** The emulated build of a `bench cpu` workload with its pass count patched in. */
+function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string): Uint8Array {
+  const out = path.join(dir, `${w.name}.elf`);
+  assemble(path.join(repo, 'packages/tracer/src/bench/asm/emulated.asm'), {
+    output: out,
+    defines: [['WORKLOAD', String(w.id)]],
+  });
+  const bytes = fs.readFileSync(out);
+  const at = bytes.indexOf(MARKER);
+  if (at < 0) throw new Error(`${w.name}: pass-count marker not found`);
+  bytes.writeUInt32LE(passes, at + MARKER.length);
+  return new Uint8Array(bytes);
+}
+
+/** A `bench cpu` workload run as a Linux process, recorded as `fasmcov exec` records it. */
+function linuxWorkload(repo: string, w: CpuWorkload, scale: number, dir: string): Workload {
+  const bytes = buildWorkload(repo, w, Math.max(1, Math.round(w.repeat * scale)), dir);
+  return {
+    name: w.name,
+    run: (traces, runDir) => {
+      const output: Buffer[] = [];
+      const p = new LinuxProcess(bytes, w.name, {
+        argv: [w.name],
+        stdio: { readStdin: () => 0, write: (_fd, b) => void output.push(Buffer.from(b)) },
+      });
+      const { cpu, memory, images } = p.machine;
+      const rec = traces.length
+        ? new RunRecorder(images, memory, { dir: runDir, test: w.name, traces })
+        : undefined;
+      const t0 = performance.now();
+      rec?.attach(cpu);
+      const r = p.run();
+      rec?.finish(cpu.eip, cpu.instructionsRetired, { kind: 'exit', status: r.exitCode });
+      const ms = performance.now() - t0;
+      return { ms, instructions: r.instructions, output: Buffer.concat(output).toString('hex') };
+    },
+  };
+}
+
+/**
+ * The bundled kernel runs the fat32-many fixture's listing and reads, `rounds` times over, wired to
+ * the recorders as `fasmcov run` wires them; the timing covers the script lines and the recorder's
+ * finish, not loading the kernel.
+ */
+function kernelWorkload(repo: string, rounds: number, dir: string): Workload {
+  const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
+  const kernel = fs.readFileSync(k.object);
+  const f = prepareFixture(
+    path.join(repo, 'fixtures/fs/fat32-many'),
+    path.join(repo, 'fixtures/images'),
+    path.join(dir, 'fat32-many'),
+  );
+  const setup = f.lines.filter((l) => l.command.kind === 'disk_add');
+  const body = f.lines.filter((l) => l.command.kind !== 'disk_add');
+  const lines = [...setup, ...Array.from({ length: rounds }, () => body).flat()];
+  return {
+    name: 'kernel-fat32-ls',
+    run: (traces, runDir) => {
+      const session = new KernelSession(kernel, k.object, { maxInstructions: 1e12 });
+      const { cpu, memory, images } = session.machine;
+      const rec = traces.length
+        ? new RunRecorder(images, memory, { dir: runDir, test: 'kernel', traces, hostCallTail: 1 })
+        : undefined;
+      let attached = false;
+      session.beforeCall = (address) => {
+        if (!rec) return;
+        if (attached) return rec.resume(address);
+        cpu.eip = address;
+        rec.attach(cpu);
+        attached = true;
+      };
+      const out: string[] = [];
+      const runner = new ScriptRunner(
+        session,
+        { script: f.script, imageDir: f.imageDir, fileDir: f.fileDir },
+        (l) => out.push(l),
+      );
+      try {
+        const before = session.instructions;
+        const t0 = performance.now();
+        runner.runAll(lines);
+        rec?.finish(session.machine.host.returnAddress, cpu.instructionsRetired, { kind: 'exit', status: 0 });
+        const ms = performance.now() - t0;
+        return { ms, instructions: session.instructions - before, output: out.join('\n') };
+      } finally {
+        session.close();
+      }
+    },
+  };
+}
+
+/** Runs `w` in configuration `c` (FASMCOV_JIT_BRANCHES=0 is read when a Cpu is made). */
+function runConfig(w: Workload, c: Config, dir: string): TimedRun {
+  const saved = process.env.FASMCOV_JIT_BRANCHES;
+  if (c.bare) process.env.FASMCOV_JIT_BRANCHES = '0';
+  try {
+    return w.run(c.traces, path.join(dir, `run-${w.name}-${c.name}`));
+  } finally {
+    if (saved === undefined) delete process.env.FASMCOV_JIT_BRANCHES;
+    else process.env.FASMCOV_JIT_BRANCHES = saved;
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface WorkloadResult {
+  instructions: number;
+  /** Median ms per configuration. */
+  ms: Record<string, number>;
+  /** Median over the rounds of (configuration ms / no-recorder ms of the same round) - 1. */
+  overhead: Record<string, number>;
+}
+
+/**
+ * Every configuration once per round, in a rotated order (so none always runs first or right after
+ * the same one), `rounds` rounds after a warm-up round; checks that every configuration retires the
+ * same instructions and prints the same output.
+ */
+function measure(w: Workload, rounds: number, dir: string, log: (l: string) => void): WorkloadResult {
+  const ms: Record<string, number[]> = {};
+  const ratios: Record<string, number[]> = {};
+  let ref: TimedRun | undefined;
+  for (let round = -1; round < rounds; round++) {
+    const times = new Map<string, number>();
+    for (let j = 0; j < CONFIGS.length; j++) {
+      const c = CONFIGS[(j + Math.max(round, 0)) % CONFIGS.length];
+      const r = runConfig(w, c, dir);
+      ref ??= r;
+      if (r.instructions !== ref.instructions || r.output !== ref.output)
+        throw new Error(`${w.name} with ${c.name}: the run differs from the one without recorders`);
+      times.set(c.name, r.ms);
+    }
+    if (round < 0) continue; // warm-up: V8 compiles the emulator and the recorders
+    const base = times.get('none') as number;
+    for (const [name, t] of times) {
+      (ms[name] ??= []).push(t);
+      (ratios[name] ??= []).push(t / base - 1);
+    }
+  }
+  const result: WorkloadResult = { instructions: ref?.instructions ?? 0, ms: {}, overhead: {} };
+  for (const c of CONFIGS) {
+    result.ms[c.name] = median(ms[c.name]);
+    result.overhead[c.name] = median(ratios[c.name]);
+  }
+  const cells = CONFIGS.map((c) => {
+    const pct = c.name === 'none' ? '' : ` ${(result.overhead[c.name] * 100).toFixed(0).padStart(4)}%`;
+    return `${c.name} ${result.ms[c.name].toFixed(0)} ms${pct}`;
+  });
+  log(`trace: ${w.name.padEnd(16)} ${String(result.instructions).padStart(10)} insns  ${cells.join(', ')}`);
+  return result;
+}
+
 // mov ecx, N / l: mov eax, ecx / test al, 1 / jz s / call f / s: loop l / hlt / f: ret
-function program(rounds: number): Uint8Array {
+function loopProgram(rounds: number): Uint8Array {
   const p = new Uint8Array([
     0xb9, 0, 0, 0, 0, 0x89, 0xc8, 0xa8, 0x01, 0x74, 0x05, 0xe8, 0x03, 0, 0, 0, 0xe2, 0xf3, 0xf4, 0xc3,
   ]);
@@ -22,91 +227,61 @@ function program(rounds: number): Uint8Array {
   return p;
 }
 
-interface BenchLog {
-  log: (line: string) => void;
-  args: string[];
-}
-
-function machine(code: Uint8Array): Cpu {
+/** PT trace size with and without return compression, and our decoder's speed, on the small loop. */
+function ptDecodeBench(rounds: number, log: (l: string) => void): Record<string, number> {
+  const code = loopProgram(rounds);
   const mem = new Memory();
   mem.map(0x1000, 0x1000);
   mem.map(0x8000, 0x1000);
   mem.writeBytes(0x1000, code);
-  const cpu = new Cpu(mem);
-  cpu.eip = 0x1000;
-  cpu.regs[4] = 0x9000;
-  return cpu;
-}
-
-type Hook = (from: number, to: number, kind: number) => void;
-
-/** Best of three runs (the machine may be shared), each with a fresh hook from `make`. */
-function timed(code: Uint8Array, make: () => Hook | undefined): [number, Cpu] {
-  let best = Infinity;
-  let cpu = machine(code);
-  for (let k = 0; k < 3; k++) {
-    cpu = machine(code);
-    cpu.branchHook = make();
-    const t0 = performance.now();
-    cpu.run(1e12);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return [best, cpu];
-}
-
-export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
-  const rounds = Number(ctx.args[0] ?? 1_000_000);
-  const code = program(rounds);
-  timed(code, () => undefined); // warm-up: the first runs pay for compiling the interpreter
-  const [base, cpu] = timed(code, () => undefined);
-  const insns = cpu.instructionsRetired;
-  const mips = (ms: number): string => (insns / ms / 1000).toFixed(1);
-  ctx.log(`trace: ${insns} instructions, no recorder: ${base.toFixed(0)} ms (${mips(base)} MIPS)`);
-  const result: Record<string, number> = { instructions: insns, baseMs: base };
-
-  const mem = machine(code).memory;
   const insnLength = (a: number): number => classifyInstruction((x) => mem.read8(x), a).length;
-  const traces: Record<string, [BufferSink, PtEncoder]> = {};
-  const pt = (name: string, retCompression: boolean) => (): Hook => {
-    const sink = new BufferSink();
-    const enc = new PtEncoder(sink, retCompression ? { retCompression: { insnLength } } : {});
-    enc.enable(0x1000);
-    traces[name] = [sink, enc];
-    return enc.hook;
-  };
-  const recorders: Array<[string, () => Hook]> = [
-    ['pt', pt('pt', false)],
-    ['pt-retcomp', pt('pt-retcomp', true)],
-    ['edges', () => new EdgeRecorder().hook],
-    ['lbr', () => new LbrRecorder().hook],
-  ];
-  for (const [name, make] of recorders) {
-    const [ms, c] = timed(code, make);
-    traces[name]?.[1].finish(c.eip);
-    result[`${name}Ms`] = ms;
-    ctx.log(
-      `trace: with ${name}: ${ms.toFixed(0)} ms (${mips(ms)} MIPS, +${(((ms - base) / base) * 100).toFixed(0)}%)`,
-    );
-  }
-  for (const name of ['pt', 'pt-retcomp']) {
-    const n = traces[name][0].length;
-    result[`${name}Bytes`] = n;
-    ctx.log(`trace: ${name}: ${n} bytes, ${((n * 8) / insns).toFixed(3)} bits per instruction`);
-  }
-
   const image = new CodeImage();
   image.add(0x1000, code);
+  const result: Record<string, number> = {};
   for (const name of ['pt', 'pt-retcomp']) {
+    const cpu = new Cpu(mem);
+    cpu.eip = 0x1000;
+    cpu.regs[4] = 0x9000;
+    const sink = new BufferSink();
+    const enc = new PtEncoder(sink, name === 'pt-retcomp' ? { retCompression: { insnLength } } : {});
+    enc.enable(0x1000);
+    cpu.branchHook = enc.hook;
+    cpu.run(1e12);
+    enc.finish(cpu.eip);
+    const insns = cpu.instructionsRetired;
     const t0 = performance.now();
-    const flow = decodeFlow(traces[name][0].toBytes(), { classify: classifyInstruction, read8: image.read8 });
+    const flow = decodeFlow(sink.toBytes(), { classify: classifyInstruction, read8: image.read8 });
     const ms = performance.now() - t0;
+    result[`${name}Bytes`] = sink.length;
     result[`${name}DecodeMs`] = ms;
-    ctx.log(
-      `trace: ${name} decode: ${flow.instructions} instructions in ${ms.toFixed(0)} ms ` +
-        `(${(flow.instructions / ms / 1000).toFixed(1)} M/s), ${flow.errors.length} errors`,
+    log(
+      `trace: ${name} (small loop): ${sink.length} bytes, ${((sink.length * 8) / insns).toFixed(3)} bits/insn; ` +
+        `decode ${flow.instructions} instructions in ${ms.toFixed(0)} ms (${(flow.instructions / ms / 1000).toFixed(1)} M/s)`,
     );
     if (flow.instructions !== insns || flow.errors.length)
       throw new Error('PT decode did not reproduce the run');
   }
   return result;
+}
+
+/** `bench trace [scale] [rounds]`: scale multiplies the workload sizes (default 0.1), rounds default 5. */
+export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
+  const scale = Number(ctx.args[0] ?? 0.1);
+  const rounds = Math.max(1, Number(ctx.args[1] ?? 5));
+  if (!(scale > 0)) throw new Error(`bench trace: bad scale '${ctx.args[0]}'`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-trace-bench-'));
+  try {
+    const workloads = CPU_WORKLOADS.map((w) => linuxWorkload(ctx.repo, w, scale, dir));
+    workloads.push(kernelWorkload(ctx.repo, Math.max(1, Math.round(40 * scale)), dir));
+    ctx.log(
+      `trace: median ms of ${rounds} rounds (configurations alternated), and the median per-round ` +
+        `overhead against 'none' (no recorder; 'no-hook-code' compiles blocks without branch reporting)`,
+    );
+    const result: Record<string, unknown> = {};
+    for (const w of workloads) result[w.name] = measure(w, rounds, dir, ctx.log);
+    result.ptDecode = ptDecodeBench(Math.round(10_000_000 * scale), ctx.log);
+    return result;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

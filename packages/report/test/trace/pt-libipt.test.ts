@@ -136,6 +136,7 @@ function run(
   psbInterval: number,
   faultRate: number,
   compress = false,
+  longTnt = false,
 ): Run {
   const ranges = [{ start: ORIGIN, end: prog.tracedEnd }];
   const sink = new BufferSink();
@@ -144,6 +145,7 @@ function run(
     ranges,
     psbInterval,
     retCompression: compress ? { insnLength } : undefined,
+    longTnt,
   });
   const edges = new EdgeRecorder({ ranges });
   const res = walk(
@@ -205,16 +207,17 @@ maybe('simulated runs decode with libipt and with ours to the same flow', () => 
   });
 
   test.each([
-    [1, 3000, 4096, 0, false],
-    [2, 20000, 256, 0.01, false],
-    [3, 50000, 64, 0.002, false],
-    [4, 5000, 100000, 0.05, false],
-    [5, 20000, 4096, 0, true],
-    [6, 30000, 128, 0.01, true],
+    [1, 3000, 4096, 0, false, false],
+    [2, 20000, 256, 0.01, false, false],
+    [3, 50000, 64, 0.002, false, false],
+    [4, 5000, 100000, 0.05, false, false],
+    [5, 20000, 4096, 0, true, false],
+    [6, 30000, 128, 0.01, true, false],
+    [8, 30000, 512, 0.005, true, true],
   ])(
-    'seed %i, %i steps, PSB every %i bytes, fault rate %f, ret compression %s',
-    (seed, steps, psbInterval, faultRate, compress) => {
-      const r = run(prog, seed, steps, psbInterval, faultRate, compress);
+    'seed %i, %i steps, PSB every %i bytes, fault rate %f, ret compression %s, long TNT %s',
+    (seed, steps, psbInterval, faultRate, compress, longTnt) => {
+      const r = run(prog, seed, steps, psbInterval, faultRate, compress, longTnt);
       expect(r.instructions).toBeGreaterThan(steps / 4);
       // Compressed returns make the same run's trace smaller.
       if (compress)

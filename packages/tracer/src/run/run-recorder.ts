@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Cpu, Memory } from '../cpu';
+import { classifyInstruction, type Cpu, type Memory } from '../cpu';
 import type { LoadedImage } from '../loaders';
 import { EdgeRecorder } from '../trace/edges';
 import { formatLbr, LbrRecorder } from '../trace/lbr';
@@ -78,10 +78,13 @@ export class RunRecorder {
       .filter((s) => s.flags & SHF_ALLOC_EXEC)
       .map((s) => ({ start: s.address, end: s.address + s.size }));
     if (opts.traces.includes('edges')) this.edges = new EdgeRecorder({ ranges: this.ranges });
-    if (opts.traces.includes('lbr')) this.lbr = new LbrRecorder({ depth: opts.lbrDepth, select: opts.lbrSelect });
+    if (opts.traces.includes('lbr'))
+      this.lbr = new LbrRecorder({ depth: opts.lbrDepth, select: opts.lbrSelect });
     if (opts.traces.includes('pt')) {
       this.pt = new PtTraceWriter(this.tmp, {
         ranges: this.ranges,
+        // As on real PT (DisRETC clear): a return to its call site is one TNT bit.
+        retCompression: { insnLength: (a) => classifyInstruction((x) => memory.read8(x), a).length },
         sections: this.sections
           .filter((s) => s.flags & SHF_ALLOC_EXEC)
           .map((s) => ({

@@ -1,29 +1,59 @@
 import * as fs from 'node:fs';
 
-/** Where trace encoders put their bytes, one at a time (the encoder's hot path). */
+/** Where trace encoders put their bytes. */
 export interface ByteSink {
   writeByte(b: number): void;
   /** Bytes written so far. */
   readonly length: number;
 }
 
-/** Keeps everything in memory; for tests and short traces. */
-export class BufferSink implements ByteSink {
-  private buf = new Uint8Array(4096);
-  length = 0;
+/**
+ * A sink whose unwritten bytes sit in `buf[0..pos)`. Writers that know a packet's size (the PT
+ * encoder's hot path) call `room(n)` once and store straight into `buf`: no call per byte.
+ */
+export abstract class ChunkSink implements ByteSink {
+  buf: Uint8Array;
+  pos = 0;
+  /** Bytes handed on before buf[0]. */
+  protected base = 0;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+
+  get length(): number {
+    return this.base + this.pos;
+  }
 
   writeByte(b: number): void {
-    if (this.length === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
-    this.buf[this.length++] = b;
+    if (this.pos === this.buf.length) this.makeRoom(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Makes sure `n` more bytes fit in `buf` (n ≤ 64). */
+  room(n: number): void {
+    if (this.pos + n > this.buf.length) this.makeRoom(n);
+  }
+
+  /** Grows `buf` or hands its bytes on, so that `n` more bytes fit. */
+  protected abstract makeRoom(n: number): void;
+}
+
+/** Keeps everything in memory; for tests and short traces. */
+export class BufferSink extends ChunkSink {
+  constructor() {
+    super(4096);
+  }
+
+  protected makeRoom(n: number): void {
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf = bigger;
   }
 
   /** A copy of the bytes written. */
   toBytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    return this.buf.slice(0, this.pos);
   }
 }
 
@@ -31,35 +61,28 @@ export class BufferSink implements ByteSink {
  * Streams to a file in fixed-size chunks, so a trace of billions of branches never sits in
  * memory. `close()` writes the last partial chunk.
  */
-export class FileSink implements ByteSink {
-  private readonly chunk: Uint8Array;
-  private fill = 0;
+export class FileSink extends ChunkSink {
   private fd: number | undefined;
-  private flushed = 0;
 
   constructor(
     readonly file: string,
     chunkSize = 1 << 20,
   ) {
-    this.chunk = new Uint8Array(chunkSize);
+    // Room for the longest packet group the encoder writes at once, even with tiny test chunks.
+    super(Math.max(chunkSize, 64));
     this.fd = fs.openSync(file, 'w');
   }
 
-  get length(): number {
-    return this.flushed + this.fill;
-  }
-
-  writeByte(b: number): void {
-    this.chunk[this.fill++] = b;
-    if (this.fill === this.chunk.length) this.flush();
+  protected makeRoom(): void {
+    this.flush();
   }
 
   flush(): void {
     if (this.fd === undefined) throw new Error(`trace sink ${this.file} is closed`);
     let off = 0;
-    while (off < this.fill) off += fs.writeSync(this.fd, this.chunk, off, this.fill - off);
-    this.flushed += this.fill;
-    this.fill = 0;
+    while (off < this.pos) off += fs.writeSync(this.fd, this.buf, off, this.pos - off);
+    this.base += this.pos;
+    this.pos = 0;
   }
 
   close(): void {

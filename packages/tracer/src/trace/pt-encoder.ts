@@ -1,12 +1,16 @@
 // Intel PT encoder for 32-bit code, fed by the CPU's branch hook. It writes what a processor with
-// an address filter would write: PSB+ at a byte interval, TNT for conditional branches, TIP for
-// indirect branches, TIP.PGD/TIP.PGE where control leaves/enters the traced ranges, FUP+TIP for
-// faults, FUP+TIP.PGD where tracing stops between two instructions (host calls, end of run).
+// an address filter would write: PSB+ at a byte interval, TNT for conditional branches (and for
+// compressed returns), TIP for indirect branches, TIP.PGD/TIP.PGE where control leaves/enters the
+// traced ranges, FUP+TIP for faults, FUP+TIP.PGD where tracing stops between two instructions
+// (host calls, end of run).
+//
+// The branch hook runs for every branch the guest executes, so it allocates nothing, keeps its
+// state in small integers and typed arrays, and stores packet bytes straight into the sink's
+// buffer (one room check per packet, not a call per byte).
 import { BRANCH } from '../cpu/constants';
-import type { ByteSink } from './byte-sink';
-import { LastIp } from './last-ip';
-import { PT, SHORT_TNT_MAX, LONG_TNT_MAX, writeExt, writeIpPacket, writeModeExec, writePsb } from './packets';
-import { TntCache } from './tnt-cache';
+import type { ChunkSink } from './byte-sink';
+import { LONG_TNT_MAX, PT, SHORT_TNT_MAX, writeExt, writeLongTnt, writeModeExec, writePsb } from './packets';
+import { writeShortTnts } from './tnt-cache';
 
 /** A traced address range, [start, end). */
 export interface AddressRange {
@@ -15,58 +19,106 @@ export interface AddressRange {
 }
 
 export interface PtEncoderOptions {
-  /** Write PSB+ whenever this many bytes have been written since the last PSB (default 4096). */
+  /**
+   * Write PSB+ once this many bytes were written since the last PSB (default
+   * DEFAULT_PSB_INTERVAL). Like IA32_RTIT_CTL.PSBFreq, the interval is approximate.
+   */
   psbInterval?: number;
   /** Only code in these ranges is traced, like the IA32_RTIT_ADDRn filters. Default: all. */
   ranges?: AddressRange[];
-  /** Only short TNT packets (one byte, up to 6 bits); default false (long TNT up to 47 bits). */
-  shortTntOnly?: boolean;
   /**
-   * Return compression (off by default): a `ret` to the address its call pushed becomes one taken
-   * TNT bit instead of a TIP. Needs the length of the call instruction at an address.
+   * Send 47 pending TNT bits as one long TNT (8 bytes). Default false: short TNTs only, six bits a
+   * byte, which is never larger (8 short TNTs carry 48 bits); a decoder reads fewer packets with
+   * long ones. Fewer than 47 bits are always sent as short TNTs.
+   */
+  longTnt?: boolean;
+  /**
+   * Return compression, as real PT unless IA32_RTIT_CTL.DisRETC is set: a `ret` to the address
+   * its call pushed becomes one taken TNT bit instead of a TIP. Needs the length of the call
+   * instruction at an address (code does not change under a trace: lengths are cached).
    */
   retCompression?: { insnLength: (address: number) => number };
 }
 
+/**
+ * 16 KiB: Linux perf's default psb_period (3, i.e. 2^(3+11) bytes). The MSR's reset value is
+ * 2 KiB; at our ~25-byte PSB+ that would cost 1.2 % of the trace instead of 0.15 %.
+ */
+export const DEFAULT_PSB_INTERVAL = 16 * 1024;
+
 /** Depth of the return-address stack, as libipt's (it keeps the newest 64). */
 const RET_STACK = 64;
+/** Slots of the direct-mapped cache of call-instruction lengths. */
+const LEN_CACHE = 4096;
+
+const { COND_TAKEN, COND_NOT_TAKEN, JMP, CALL, CALL_INDIRECT, RET, FAULT } = BRANCH;
 
 export class PtEncoder {
-  private readonly tnt: TntCache;
-  private readonly lastIp = new LastIp();
   private readonly psbInterval: number;
-  private readonly ranges: AddressRange[] | undefined;
-  private lastPsbAt = -Infinity;
+  private readonly longTnt: boolean;
+  /** Traced ranges as sorted [start, end) pairs; empty: everything. */
+  private readonly starts: Float64Array;
+  private readonly ends: Float64Array;
+  /** The traced range holding the latest target: most branches stay in it. */
+  private lo = 0;
+  private hi = 2 ** 32;
+
   private started = false;
+  private nextPsbAt = 0;
+  /** A MODE.Exec was sent since the last PSB (SDM: it may then be left out at a TIP.PGE). */
+  private modeSent = false;
+  /** Last IP sent in an IP packet (IP compression); 0 after a PSB. */
+  private lastIp = 0;
+
+  /** Pending TNT bits, the oldest highest; a double in long-TNT mode (up to 47 bits). */
+  private tntBits = 0;
+  private tntCount = 0;
+
   private readonly insnLength: ((address: number) => number) | undefined;
-  /** Lengths of the call instructions seen (code does not change under a trace). */
-  private readonly callLength = new Map<number, number>();
+  private readonly lenKeys = new Uint32Array(LEN_CACHE);
+  /** 0: empty slot (no instruction is 0 bytes long). */
+  private readonly lenValues = new Uint8Array(LEN_CACHE);
   private readonly retStack = new Uint32Array(RET_STACK);
   private retTop = 0;
   private retCount = 0;
+
   /** Tracing is on and the current IP is inside the traced ranges. */
   enabled = false;
-  /** Taken/not-taken bits, TIPs and so on, for the producer's statistics. */
-  branches = 0;
 
   /** Bound branch hook for `Cpu.branchHook`. */
   readonly hook: (from: number, to: number, kind: number) => void;
 
   constructor(
-    private readonly sink: ByteSink,
+    private readonly sink: ChunkSink,
     opts: PtEncoderOptions = {},
   ) {
-    this.psbInterval = opts.psbInterval ?? 4096;
-    this.ranges = opts.ranges?.map((r) => ({ start: r.start >>> 0, end: r.end >>> 0 }));
-    this.tnt = new TntCache(sink, opts.shortTntOnly ? SHORT_TNT_MAX : LONG_TNT_MAX);
+    this.psbInterval = opts.psbInterval ?? DEFAULT_PSB_INTERVAL;
+    this.longTnt = opts.longTnt ?? false;
+    const ranges = (opts.ranges ?? [])
+      .map((r) => [r.start >>> 0, r.end] as const)
+      .sort((a, b) => a[0] - b[0]);
+    this.starts = Float64Array.from(ranges, (r) => r[0]);
+    this.ends = Float64Array.from(ranges, (r) => r[1]);
+    if (ranges.length > 0) this.hi = 0; // nothing located yet
     this.insnLength = opts.retCompression?.insnLength;
     this.hook = (from, to, kind) => this.branch(from, to, kind);
   }
 
   inRange(ip: number): boolean {
-    const rs = this.ranges;
-    if (rs === undefined) return true;
-    for (let i = 0; i < rs.length; i++) if (ip >= rs[i].start && ip < rs[i].end) return true;
+    ip >>>= 0;
+    return (ip >= this.lo && ip < this.hi) || this.locate(ip);
+  }
+
+  /** Makes the range holding `ip` the current one; false when no range holds it. */
+  private locate(ip: number): boolean {
+    const n = this.starts.length;
+    if (n === 0) return true;
+    for (let i = 0; i < n; i++)
+      if (ip >= this.starts[i] && ip < this.ends[i]) {
+        this.lo = this.starts[i];
+        this.hi = this.ends[i];
+        return true;
+      }
     return false;
   }
 
@@ -76,13 +128,11 @@ export class PtEncoder {
     if (this.enabled || !this.inRange(ip)) return;
     if (!this.started) {
       this.started = true;
-      this.lastPsbAt = this.sink.length;
-      writePsb(this.sink);
-      this.lastIp.reset();
+      this.psb();
       writeExt(this.sink, PT.EXT_PSBEND);
     }
-    writeModeExec(this.sink, false, true);
-    this.ip(PT.TIP_PGE, ip, 2);
+    if (!this.modeSent) this.mode();
+    this.ipPacket(PT.TIP_PGE, ip, true);
     this.enabled = true;
   }
 
@@ -92,92 +142,187 @@ export class PtEncoder {
    */
   disable(ip: number): void {
     if (!this.enabled) return;
-    this.tnt.flush();
-    this.ip(PT.FUP, ip >>> 0, 2);
-    writeIpPacket(this.sink, PT.TIP_PGD, 0, 0);
+    this.flushTnt();
+    this.ipPacket(PT.FUP, ip >>> 0, true);
+    this.sink.writeByte(PT.TIP_PGD);
     this.enabled = false;
+  }
+
+  /** Ends the trace: stops tracing before `nextIp`. */
+  finish(nextIp: number): void {
+    this.disable(nextIp);
+    this.flushTnt();
+  }
+
+  /**
+   * A conditional branch at some address went to `to`; `taken` is 1 or 0. The same as
+   * `branch(from, to, COND_TAKEN / COND_NOT_TAKEN)` without the dispatch on the kind, for
+   * compiled code that knows the kind of its branch.
+   */
+  cond(to: number, taken: number): void {
+    to >>>= 0;
+    if (this.enabled && to >= this.lo && to < this.hi) this.tnt(taken, to);
+    else this.branch(0, to, taken ? COND_TAKEN : COND_NOT_TAKEN);
   }
 
   /** Control went from the instruction at `from` to `to`; `kind` is a BRANCH value. */
   branch(from: number, to: number, kind: number): void {
     to >>>= 0;
-    this.branches++;
     if (!this.enabled) {
       // Entering the traced ranges (a return from a filtered-out routine, an interrupt handler).
-      if (this.inRange(to) && this.started) this.enable(to);
+      if (this.started && this.inRange(to)) this.enable(to);
       return;
     }
-    if (this.insnLength !== undefined && (kind === BRANCH.CALL || kind === BRANCH.CALL_INDIRECT)) {
-      // Every call the decoder sees pushes, also one that leaves the traced ranges; pops happen
-      // only for compressed returns, so encoder and decoder stacks stay the same.
-      this.retTop = (this.retTop + 1) % RET_STACK;
-      let len = this.callLength.get(from);
-      if (len === undefined) this.callLength.set(from, (len = this.insnLength(from)));
-      this.retStack[this.retTop] = (from + len) >>> 0;
-      if (this.retCount < RET_STACK) this.retCount++;
-    }
-    if (!this.inRange(to)) {
-      this.tnt.flush();
-      if (kind === BRANCH.FAULT) this.ip(PT.FUP, from >>> 0, 1);
-      this.ip(PT.TIP_PGD, to, 2);
-      this.enabled = false;
-      return;
-    }
-    switch (kind) {
-      case BRANCH.COND_TAKEN:
-        this.tnt.add(true);
-        break;
-      case BRANCH.COND_NOT_TAKEN:
-        this.tnt.add(false);
-        break;
-      case BRANCH.JMP:
-      case BRANCH.CALL:
-        break;
-      case BRANCH.RET:
-        if (this.retCount > 0 && this.retStack[this.retTop] === to) {
-          this.retTop = (this.retTop + RET_STACK - 1) % RET_STACK;
-          this.retCount--;
-          this.tnt.add(true);
-          break;
-        }
-        this.tnt.flush();
-        this.ip(PT.TIP, to, 1);
-        break;
-      case BRANCH.FAULT:
-        this.tnt.flush();
-        this.ip(PT.FUP, from >>> 0, 1);
-        this.ip(PT.TIP, to, 1);
-        break;
-      default:
-        // Indirect jumps and calls, returns, int n, iret: the target is not in the code.
-        this.tnt.flush();
-        this.ip(PT.TIP, to, 1);
-    }
-    if (this.sink.length - this.lastPsbAt >= this.psbInterval) this.psbPlus(to);
+    if (to >= this.lo && to < this.hi) {
+      if (kind === COND_TAKEN) this.tnt(1, to);
+      else if (kind === COND_NOT_TAKEN) this.tnt(0, to);
+      else this.transfer(from >>> 0, to, kind);
+    } else this.leaveOrSwitch(from >>> 0, to, kind);
   }
 
-  /** Ends the trace: stops tracing before `nextIp` and flushes pending TNT bits. */
-  finish(nextIp: number): void {
-    this.disable(nextIp);
-    this.tnt.flush();
+  /** A branch other than a conditional one, to `to` inside the current range. */
+  private transfer(from: number, to: number, kind: number): void {
+    switch (kind) {
+      case JMP:
+        return;
+      case CALL:
+        if (this.insnLength !== undefined) this.pushCall(from, to, kind);
+        return;
+      case CALL_INDIRECT:
+        if (this.insnLength !== undefined) this.pushCall(from, to, kind);
+        break;
+      case RET:
+        if (this.retCount > 0 && this.retStack[this.retTop] === to) {
+          this.retTop = (this.retTop + RET_STACK - 1) & (RET_STACK - 1);
+          this.retCount--;
+          this.tnt(1, to);
+          return;
+        }
+        break;
+    }
+    // Indirect jumps and calls, uncompressed returns, int n, iret, faults: a TIP (after a FUP
+    // of the faulting instruction for a fault).
+    this.flushTnt();
+    if (kind === FAULT) this.ipPacket(PT.FUP, from, false);
+    this.ipPacket(PT.TIP, to, false);
+    this.checkPsb(to);
+  }
+
+  /** A branch to outside the current range: into another traced range, or leaving them. */
+  private leaveOrSwitch(from: number, to: number, kind: number): void {
+    if (this.locate(to)) return this.branch(from, to, kind);
+    if (this.insnLength !== undefined && (kind === CALL || kind === CALL_INDIRECT))
+      this.pushCall(from, to, kind);
+    this.flushTnt();
+    if (kind === FAULT) this.ipPacket(PT.FUP, from, false);
+    this.ipPacket(PT.TIP_PGD, to, true);
+    this.enabled = false;
+  }
+
+  /**
+   * Every call the decoder walks pushes its return address, also one that leaves the traced
+   * ranges; pops happen only for compressed returns, so encoder and decoder stacks stay the same.
+   * A direct call to the next instruction (`call $+5`, to read EIP) does not push, as on real PT
+   * and in libipt.
+   */
+  private pushCall(from: number, to: number, kind: number): void {
+    const next = (from + this.callLength(from)) >>> 0;
+    if (kind === CALL && next === to) return;
+    this.retTop = (this.retTop + 1) & (RET_STACK - 1);
+    this.retStack[this.retTop] = next;
+    if (this.retCount < RET_STACK) this.retCount++;
+  }
+
+  private callLength(from: number): number {
+    const slot = (from ^ (from >>> 12)) & (LEN_CACHE - 1);
+    if (this.lenKeys[slot] === from && this.lenValues[slot] !== 0) return this.lenValues[slot];
+    const len = this.insnLength!(from);
+    this.lenKeys[slot] = from;
+    this.lenValues[slot] = len;
+    return len;
+  }
+
+  /** Appends one TNT bit for a branch to `to`; a full TNT goes out at once. */
+  private tnt(bit: number, to: number): void {
+    if (this.longTnt) {
+      this.tntBits = this.tntBits * 2 + bit;
+      if (++this.tntCount === LONG_TNT_MAX) {
+        writeLongTnt(this.sink, this.tntBits, LONG_TNT_MAX);
+        this.tntBits = 0;
+        this.tntCount = 0;
+        this.checkPsb(to);
+      }
+      return;
+    }
+    const bits = (this.tntBits << 1) | bit;
+    if (++this.tntCount === SHORT_TNT_MAX) {
+      const s = this.sink;
+      s.room(1);
+      // Six bits under the stop bit at bit 7; bit 0 = 0 says short TNT.
+      s.buf[s.pos++] = 0x80 | (bits << 1);
+      this.tntBits = 0;
+      this.tntCount = 0;
+      if (s.length >= this.nextPsbAt) this.psbPlus(to);
+    } else this.tntBits = bits;
+  }
+
+  /** Writes the pending TNT bits (fewer than a full packet's worth) as short TNTs. */
+  private flushTnt(): void {
+    if (this.tntCount === 0) return;
+    writeShortTnts(this.sink, this.tntBits, this.tntCount);
+    this.tntBits = 0;
+    this.tntCount = 0;
+  }
+
+  /**
+   * An IP packet with IP compression: 2 payload bytes when only IP[15:0] changed, else 4. `full`:
+   * always 4, for the points where tracing starts, stops or can be picked up (TIP.PGE, TIP.PGD,
+   * the FUPs of PSB+ and of a stop), so that each names its address outright.
+   */
+  private ipPacket(header: number, ip: number, full: boolean): void {
+    const s = this.sink;
+    s.room(5);
+    const buf = s.buf;
+    let p = s.pos;
+    if (!full && (ip ^ this.lastIp) >>> 16 === 0) {
+      buf[p++] = 0x20 | header;
+      buf[p++] = ip & 0xff;
+      buf[p++] = (ip >>> 8) & 0xff;
+    } else {
+      buf[p++] = 0x40 | header;
+      buf[p++] = ip & 0xff;
+      buf[p++] = (ip >>> 8) & 0xff;
+      buf[p++] = (ip >>> 16) & 0xff;
+      buf[p++] = ip >>> 24;
+    }
+    s.pos = p;
+    this.lastIp = ip;
+  }
+
+  private checkPsb(ip: number): void {
+    if (this.sink.length >= this.nextPsbAt) this.psbPlus(ip);
+  }
+
+  private psb(): void {
+    this.nextPsbAt = this.sink.length + this.psbInterval;
+    writePsb(this.sink);
+    this.lastIp = 0;
+    this.modeSent = false;
+    // A decoder may start here with an empty return stack.
+    this.retCount = 0;
+  }
+
+  private mode(): void {
+    writeModeExec(this.sink, false, true);
+    this.modeSent = true;
   }
 
   /** PSB+ while tracing: a decoder can start here, at `ip` (the next instruction). */
   private psbPlus(ip: number): void {
-    this.tnt.flush();
-    this.lastPsbAt = this.sink.length;
-    writePsb(this.sink);
-    this.lastIp.reset();
-    // A decoder may start here with an empty return stack.
-    this.retCount = 0;
-    writeModeExec(this.sink, false, true);
-    this.ip(PT.FUP, ip, 2);
+    this.flushTnt();
+    this.psb();
+    this.mode();
+    this.ipPacket(PT.FUP, ip, true);
     writeExt(this.sink, PT.EXT_PSBEND);
-  }
-
-  /** An IP packet with last-IP compression; `minIpBytes` 2 keeps enable/disable/sync points 32-bit. */
-  private ip(header: number, ip: number, minIpBytes: number): void {
-    const ipBytes = this.lastIp.compress(ip, 0, minIpBytes);
-    writeIpPacket(this.sink, header, ipBytes, ip);
   }
 }

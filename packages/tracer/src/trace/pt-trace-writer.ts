@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { FileSink } from './byte-sink';
 import { PtEncoder } from './pt-encoder';
-import type { AddressRange } from './pt-encoder';
+import type { AddressRange, PtEncoderOptions } from './pt-encoder';
 import { SIDEBAND_SCHEMA, writeSideband } from './sideband';
 import type { SidebandSection } from './sideband';
 
@@ -15,6 +15,8 @@ export interface PtTraceWriterOptions {
   sections: SidebandSection[];
   ranges?: AddressRange[];
   psbInterval?: number;
+  /** Return compression (see PtEncoderOptions); real PT has it on unless DisRETC is set. */
+  retCompression?: PtEncoderOptions['retCompression'];
   /** Bytes buffered before each write (default 1 MiB). */
   chunkSize?: number;
 }
@@ -32,7 +34,11 @@ export class PtTraceWriter {
     this.tracePath = path.join(dir, TRACE_FILE);
     this.sidebandPath = path.join(dir, SIDEBAND_FILE);
     this.sink = new FileSink(this.tracePath, opts.chunkSize);
-    this.encoder = new PtEncoder(this.sink, { ranges: opts.ranges, psbInterval: opts.psbInterval });
+    this.encoder = new PtEncoder(this.sink, {
+      ranges: opts.ranges,
+      psbInterval: opts.psbInterval,
+      retCompression: opts.retCompression,
+    });
   }
 
   /** Bytes of trace so far. */

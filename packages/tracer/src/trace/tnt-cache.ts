@@ -7,8 +7,8 @@ export class TntCache {
   count = 0;
 
   /**
-   * @param capacity bits collected before a packet is written: 6 gives short TNTs only, up to
-   *   47 lets long TNTs carry long runs (a flush of 6 or fewer bits is always a short TNT).
+   * @param capacity bits collected before a packet is written: 6 gives short TNTs only, 47 a
+   *   long TNT each time 47 bits are pending (fewer bits always go out as short TNTs).
    */
   constructor(
     private readonly sink: ByteSink,
@@ -23,13 +23,30 @@ export class TntCache {
     if (++this.count === this.capacity) this.flush();
   }
 
-  /** Writes the pending bits (if any) as a short or long TNT. */
+  /**
+   * Writes the pending bits (if any): a full long TNT when 47 are pending, else short TNTs, which
+   * are never larger (six bits a byte against 47 in eight).
+   */
   flush(): void {
     if (this.count === 0) return;
-    if (this.count <= SHORT_TNT_MAX) writeShortTnt(this.sink, this.bits, this.count);
-    else writeLongTnt(this.sink, this.bits, this.count);
+    if (this.count === LONG_TNT_MAX) writeLongTnt(this.sink, this.bits, this.count);
+    else writeShortTnts(this.sink, this.bits, this.count);
     this.bits = 0;
     this.count = 0;
+  }
+}
+
+/** `count` bits (oldest highest, up to 53) as short TNTs of up to six bits, oldest first. */
+export function writeShortTnts(sink: ByteSink, bits: number, count: number): void {
+  let n = count;
+  let rest = bits;
+  while (n > 0) {
+    const k = Math.min(n, SHORT_TNT_MAX);
+    const scale = 2 ** (n - k);
+    const chunk = Math.floor(rest / scale);
+    rest -= chunk * scale;
+    writeShortTnt(sink, chunk, k);
+    n -= k;
   }
 }
 

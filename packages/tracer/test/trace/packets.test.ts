@@ -44,7 +44,7 @@ describe('PT encoder', () => {
     expect(hex(sink.toBytes())).toBe(VECTOR);
   });
 
-  test('TNT runs longer than 6 become one long TNT; a TIP flushes pending bits first', () => {
+  test('TNT bits go out six to a short TNT; a TIP flushes pending bits first', () => {
     const sink = new BufferSink();
     const pt = new PtEncoder(sink, { psbInterval: 1e9 });
     pt.enable(0x1000);
@@ -52,11 +52,30 @@ describe('PT encoder', () => {
     for (let i = 0; i < 10; i++)
       pt.branch(0x1010, i % 3 ? 0x1000 : 0x1012, i % 3 ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN);
     pt.branch(0x1020, 0x1234, BRANCH.JMP_INDIRECT);
-    // 10 bits 0110110110 under a stop bit at bit 10: 0x5b6; then TIP with a 16-bit update.
-    expect(hex(sink.toBytes().subarray(start))).toBe('02a3b60500000000' + '2d3412');
+    // Bits 011011 0110: 1 011011 0 = 0xb6, then 1 0110 0 = 0x2c; then TIP with a 16-bit update.
+    expect(hex(sink.toBytes().subarray(start))).toBe('b6' + '2c' + '2d3412');
   });
 
-  test('leaving the traced range by a call, coming back by ret: TIP.PGD, then MODE.Exec + TIP.PGE', () => {
+  test('with longTnt, 47 pending bits are one long TNT and the rest short TNTs', () => {
+    const sink = new BufferSink();
+    const pt = new PtEncoder(sink, { psbInterval: 1e9, longTnt: true });
+    pt.enable(0x1000);
+    const start = sink.length;
+    for (let i = 0; i < 47 + 10; i++)
+      pt.branch(0x1010, i % 3 ? 0x1000 : 0x1012, i % 3 ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN);
+    pt.branch(0x1020, 0x1234, BRANCH.JMP_INDIRECT);
+    // The long TNT payload: the first 47 bits of the pattern under a stop bit at bit 47.
+    let payload = 1n;
+    for (let i = 0; i < 47; i++) payload = payload * 2n + (i % 3 ? 1n : 0n);
+    const le = Buffer.alloc(8);
+    le.writeBigUInt64LE(payload);
+    // Bits 47..56 continue the pattern (101101 1011): 1 101101 0 = 0xda, 1 1011 0 = 0x36.
+    expect(hex(sink.toBytes().subarray(start))).toBe(
+      '02a3' + le.subarray(0, 6).toString('hex') + 'da' + '36' + '2d3412',
+    );
+  });
+
+  test('leaving the traced range by a call, coming back by ret: TIP.PGD, then TIP.PGE', () => {
     const sink = new BufferSink();
     const pt = new PtEncoder(sink, { ranges: [{ start: 0x1000, end: 0x2000 }] });
     pt.enable(0x1000);
@@ -66,9 +85,8 @@ describe('PT encoder', () => {
     pt.branch(0x3005, 0x1008, BRANCH.RET);
     pt.disable(0x100a);
     pt.finish(0);
-    expect(hex(sink.toBytes().subarray(start))).toBe(
-      '4100300000' + '9902' + '5108100000' + '5d0a100000' + '01',
-    );
+    // No MODE.Exec before the TIP.PGE: the mode is the one sent since the last PSB (SDM).
+    expect(hex(sink.toBytes().subarray(start))).toBe('4100300000' + '5108100000' + '5d0a100000' + '01');
   });
 
   test('a fault is FUP (faulting instruction) + TIP (handler)', () => {

@@ -1,0 +1,109 @@
+// The PT encoder's entry points and sinks against each other: `cond` writes what `branch` writes,
+// a FileSink with tiny chunks holds what a BufferSink holds, PSB+ comes at the default interval.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BRANCH, BufferSink, FileSink, PtEncoder, findPsb } from '@fasmcov/tracer';
+import type { PtEncoderOptions } from '@fasmcov/tracer';
+
+const RANGES = [
+  { start: 0x1000, end: 0x3000 },
+  { start: 0x8000, end: 0x9000 },
+];
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+interface Event {
+  from: number;
+  to: number;
+  kind: number;
+}
+
+/** Branch events over both ranges and outside them, with returns to call sites now and then. */
+function events(seed: number, n: number): Event[] {
+  const r = rng(seed);
+  const out: Event[] = [];
+  const calls: number[] = [];
+  const addr = (): number =>
+    r() < 0.9 ? 0x1000 + Math.floor(r() * 0x2000) : r() < 0.5 ? 0x8000 + Math.floor(r() * 0x1000) : 0x5000;
+  for (let i = 0; i < n; i++) {
+    const from = addr();
+    const x = r();
+    if (x < 0.6) out.push({ from, to: addr(), kind: r() < 0.5 ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN });
+    else if (x < 0.7) {
+      calls.push(from + 5);
+      out.push({ from, to: addr(), kind: BRANCH.CALL });
+    } else if (x < 0.8 && calls.length) out.push({ from, to: calls.pop()!, kind: BRANCH.RET });
+    else if (x < 0.9) out.push({ from, to: addr(), kind: BRANCH.JMP_INDIRECT });
+    else out.push({ from, to: addr(), kind: r() < 0.5 ? BRANCH.JMP : BRANCH.RET });
+  }
+  return out;
+}
+
+const opts = (extra: PtEncoderOptions = {}): PtEncoderOptions => ({
+  ranges: RANGES,
+  psbInterval: 256,
+  retCompression: { insnLength: () => 5 },
+  ...extra,
+});
+
+function encode(evs: Event[], o: PtEncoderOptions, useCond: boolean, sink = new BufferSink()): BufferSink {
+  const pt = new PtEncoder(sink, o);
+  pt.enable(0x1000);
+  for (const e of evs) {
+    const conditional = e.kind === BRANCH.COND_TAKEN || e.kind === BRANCH.COND_NOT_TAKEN;
+    if (useCond && conditional) pt.cond(e.to, e.kind === BRANCH.COND_TAKEN ? 1 : 0);
+    else pt.branch(e.from, e.to, e.kind);
+  }
+  pt.finish(0x1000);
+  return sink;
+}
+
+describe('PtEncoder entry points and sinks', () => {
+  test.each([1, 2, 3])('cond(to, taken) writes what branch(from, to, kind) writes (seed %i)', (seed) => {
+    const evs = events(seed, 5000);
+    const viaBranch = encode(evs, opts(), false).toBytes();
+    const viaCond = encode(evs, opts(), true).toBytes();
+    expect(viaBranch.length).toBeGreaterThan(1000);
+    expect(Buffer.from(viaCond).equals(Buffer.from(viaBranch))).toBe(true);
+  });
+
+  test.each([false, true])('a FileSink in 64-byte chunks holds the same bytes (long TNT %s)', (longTnt) => {
+    const evs = events(7, 20000);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-sink-')), 'trace.pt');
+    const fileSink = new FileSink(file, 64);
+    const pt = new PtEncoder(fileSink, opts({ longTnt }));
+    pt.enable(0x1000);
+    for (const e of evs) pt.branch(e.from, e.to, e.kind);
+    pt.finish(0x1000);
+    fileSink.close();
+    const inMemory = encode(evs, opts({ longTnt }), false).toBytes();
+    expect(fileSink.length).toBe(inMemory.length);
+    expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(inMemory))).toBe(true);
+  });
+
+  test('the default PSB interval is 16 KiB of trace', () => {
+    const sink = new BufferSink();
+    const pt = new PtEncoder(sink);
+    pt.enable(0x1000);
+    // Indirect jumps alternating between two 64 KiB pages: a 5-byte TIP each.
+    for (let i = 0; i < 40000; i++) pt.branch(0x1000, i % 2 ? 0x20000 : 0x30000, BRANCH.JMP_INDIRECT);
+    pt.finish(0x1000);
+    const b = sink.toBytes();
+    const psbs: number[] = [];
+    for (let at = findPsb(b, 0); at >= 0; at = findPsb(b, at + 1)) psbs.push(at);
+    expect(psbs.length).toBeGreaterThanOrEqual(4);
+    // The interval is checked after each packet: a PSB comes within one TIP of it.
+    for (let k = 1; k < psbs.length; k++) {
+      expect(psbs[k] - psbs[k - 1]).toBeGreaterThanOrEqual(16 * 1024);
+      expect(psbs[k] - psbs[k - 1]).toBeLessThan(16 * 1024 + 5);
+    }
+  });
+});
