@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { runFasBench } from '@fasmcov/fas';
-import { runTraceBench } from '@fasmcov/report';
+import { runReportBench, runTraceBench } from '@fasmcov/report';
 import { runCpuBench, runEmulatorBench, runFsBench } from '@fasmcov/tracer';
 
 /**
@@ -28,8 +28,15 @@ export const benchmarks: Benchmark[] = [
   },
   {
     name: 'trace',
-    describe: 'branch recorders (PT, edges, LBR) on the emulator; PT decode',
-    run: runTraceBench,
+    describe:
+      'branch recorders (edges, LBR, PT) vs none on kernel-like workloads; PT decode [scale] [rounds]',
+    run: async (ctx) => runTraceBench({ ...ctx, repo: path.resolve(__dirname, '../../..') }),
+  },
+  {
+    name: 'report',
+    describe:
+      'lcov + asm-html report of a synthetic kernel-sized input (≥ 30 MB .fas) and of the demo runs, vs genhtml [procs] [tests]',
+    run: async (ctx) => runReportBench(path.resolve(__dirname, '../../..'), ctx.log, ctx.args),
   },
   {
     name: 'interp',

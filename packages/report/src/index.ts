@@ -34,6 +34,10 @@ export type { MapCoverageOptions, MappedSection, MappingDiagnostic } from './map
 export { emptyAddressCounts } from './mapping/address-counts';
 export type { AddressCounts } from './mapping/address-counts';
 export { isDataLine } from './mapping/line-kind';
+export { mergeExpansions } from './mapping/expansions';
+export type { ExpandedLine, MacroExpansions } from './mapping/expansions';
+export { runReportBench } from './bench/report-bench';
+export type { ReportBenchResult, ReportTimes, ReportInputSize } from './bench/report-bench';
 export { addressCountsFromEdges } from './mapping/from-edges';
 export { coverageFromRunDir, readRunInfo, runImage, runEdges, RunDirError } from './run/run-coverage';
 export type { TraceSource } from './run/run-coverage';

@@ -1,5 +1,9 @@
 /** Escapes text for HTML element content and attribute values. */
+const SPECIAL = /[&<>"']/;
+
 export function esc(text: string): string {
+  // Most source lines have nothing to escape: skip the replace (and its garbage) for them.
+  if (!SPECIAL.test(text)) return text;
   return text.replace(/[&<>"']/g, (c) =>
     c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
   );

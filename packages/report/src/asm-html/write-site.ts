@@ -6,6 +6,7 @@ import { renderFilePage } from './render-file';
 import { renderIndex } from './render-index';
 import { renderFlamePage, type FlameNode } from './flame';
 import { buildFileView } from './site-model';
+import type { MacroExpansions } from '../mapping/expansions';
 
 export interface AsmHtmlOptions {
   /** Directory source paths are relative to. */
@@ -17,6 +18,8 @@ export interface AsmHtmlOptions {
   firstFolders?: string[];
   /** Call tree for the flame graph page, when call stacks were recorded. */
   profile?: FlameNode;
+  /** Macro-expansion detail from the mapping (`mapCoverage(...).expansions`, merged over runs). */
+  expansions?: MacroExpansions;
 }
 
 const assetsDir = path.resolve(__dirname, '../../assets');
@@ -46,7 +49,7 @@ export function writeAsmHtml(
     const views = merged.files.map((f) => {
       const file = path.resolve(opts.root, f.path);
       const source = fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : undefined;
-      return buildFileView(f, perTest, source);
+      return buildFileView(f, perTest, source, opts.expansions?.get(f.path));
     });
     fs.mkdirSync(path.join(tmp, 'assets'), { recursive: true });
     for (const v of views) {
