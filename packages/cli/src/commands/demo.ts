@@ -2,96 +2,298 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FasFile } from '@fasmcov/fas';
+import { instrument, type InstrumentResult, type ProbeMap } from '@fasmcov/instrument';
 import {
   buildKernel,
+  classifyInstruction,
   fixtureScript,
+  KernelSession,
   listFixtures,
   prepareFixture,
   runScript,
+  ScriptRunner,
   unifiedDiff,
+  type PreparedFixture,
+  type RunInfo,
 } from '@fasmcov/tracer';
 import {
-  coverageFromRunDir,
+  addressCountsFromEdges,
   flameTreeFromFolded,
+  mapCoverage,
   mergeCoverage,
+  mergeExpansions,
   mergeFolded,
   profileFromRunDir,
+  readRunInfo,
+  runEdges,
+  runImage,
   summarize,
+  writeAsmHtml,
   writeReports,
+  type AddressCounts,
   type CoverageDocument,
+  type MacroExpansions,
 } from '@fasmcov/report';
 import { CliError } from '../errors';
+import { checkPrerequisites } from '../prerequisites';
+import { Progress } from '../progress';
 
 const repo = path.resolve(__dirname, '../../../..');
+const MAX_INSTRUCTIONS = 2e10;
+
+interface DemoOptions {
+  output: string;
+  fixtures: string;
+}
+
+/** The two builds of the kernel: plain (traced) and instrumented (probes count in guest memory). */
+interface Kernels {
+  object: string;
+  bytes: Buffer;
+  fas: FasFile;
+  probed: InstrumentResult;
+}
+
+/** What one script gave: its coverage from edges, and the three-way check's findings. */
+interface ScriptOutcome {
+  name: string;
+  transcriptOk: boolean;
+  instructions: number;
+  document: CoverageDocument;
+  expansions: MacroExpansions;
+  folded: Map<string, number>;
+  mismatches: string[];
+}
+
+function buildKernels(progress: Progress, work: string): Kernels {
+  progress.start('assembling kernel/kernel.asm');
+  const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
+  const fas = FasFile.read(k.fas, { cwd: path.join(repo, 'kernel') });
+  progress.start('instrumenting kernel/ (probes counting lines, branch arms, function entries)');
+  const probed = instrument({
+    main: path.join(repo, 'kernel/kernel.asm'),
+    outDir: path.join(work, 'instrumented'),
+    mode: 'count',
+    cwd: path.join(repo, 'kernel'),
+  });
+  return { object: k.object, bytes: fs.readFileSync(k.object), fas, probed };
+}
+
+/** Builds (or reuses) each script's disk images, twice copied: the runs write to them. */
+function prepareAll(
+  progress: Progress,
+  fixtures: string,
+  names: string[],
+  work: string,
+): Array<{ plain: PreparedFixture; probed: PreparedFixture }> {
+  progress.start('building disk images', names.length);
+  return names.map((name) => {
+    const prep = (tag: string) =>
+      prepareFixture(
+        path.join(fixtures, name),
+        path.join(repo, 'fixtures/images'),
+        path.join(work, name, tag),
+      );
+    const pair = { plain: prep('plain'), probed: prep('probed') };
+    progress.tick(name);
+    return pair;
+  });
+}
+
+/** The instrumented kernel runs the script; returns its transcript and probe slots. */
+function runProbed(f: PreparedFixture, probed: InstrumentResult): { transcript: string; slots: Uint32Array } {
+  const session = new KernelSession(probed.build.output, 'kernel-instrumented.o', {
+    maxInstructions: MAX_INSTRUCTIONS,
+  });
+  try {
+    const area = session.machine.images[0].sections.find((s) => s.name === probed.map.section);
+    if (!area) throw new CliError(`the instrumented kernel has no ${probed.map.section} section`);
+    // kernel_init ran in the constructor, before the plain run's trace starts: count from here on.
+    session.machine.memory.writeBytes(area.base, new Uint8Array(area.size));
+    const lines: string[] = [];
+    const where = { script: f.script, imageDir: f.imageDir, fileDir: f.fileDir };
+    new ScriptRunner(session, where, (l) => lines.push(l)).runAll(f.lines);
+    const slots = new Uint32Array(probed.map.count);
+    for (let i = 0; i < slots.length; i++) slots[i] = session.machine.memory.read32(area.base + 4 * i);
+    return { transcript: lines.length ? `${lines.join('\n')}\n` : '', slots };
+  } finally {
+    session.close();
+  }
+}
+
+/** Differences between two count tables, described for the user (at most `limit`). */
+function mapDifferences<V>(what: string, a: Map<number, V>, b: Map<number, V>, limit = 3): string[] {
+  const out: string[] = [];
+  const show = (v: V | undefined) => JSON.stringify(v ?? 0);
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    if (JSON.stringify(a.get(k)) === JSON.stringify(b.get(k))) continue;
+    out.push(`${what} at 0x${k.toString(16)}: edges ${show(a.get(k))}, PT ${show(b.get(k))}`);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** Probe counts against the edge counts at the probe's address in the plain build. */
+function probeDifferences(map: ProbeMap, slots: Uint32Array, counts: AddressCounts, info: RunInfo): string[] {
+  const out: string[] = [];
+  for (const p of map.probes) {
+    if (!p.address) continue;
+    const section = info.sections.find((s) => s.name === (p.address?.sectionName ?? '.text'));
+    if (!section) continue;
+    const at = (section.address + p.address.offset) >>> 0;
+    const arms = counts.branches.get(at);
+    const want =
+      p.kind === 'branch-taken'
+        ? (arms?.taken ?? 0)
+        : p.kind === 'branch-not-taken'
+          ? (arms?.notTaken ?? 0)
+          : (counts.instructions.get(at) ?? 0);
+    if (slots[p.id] !== want)
+      out.push(`${p.kind} probe ${p.file}:${p.line}: probe ${slots[p.id]}, edges ${want}`);
+  }
+  return out;
+}
+
+/** Runs one script on both kernels and reads its coverage from edges, PT and probes. */
+function runOne(
+  pair: { plain: PreparedFixture; probed: PreparedFixture },
+  kernels: Kernels,
+  work: string,
+): ScriptOutcome {
+  const name = pair.plain.name;
+  const runDir = path.join(work, `${name}.run`);
+  const r = runScript({
+    kernel: kernels.bytes,
+    kernelFile: kernels.object,
+    ...fixtureScript(pair.plain),
+    maxInstructions: MAX_INSTRUCTIONS,
+    // Edges give the counts; PT, decoded afterwards, is checked against them and gives the call stacks.
+    traces: ['edges', 'pt'],
+    runDir,
+    test: name,
+  });
+  const ref = fs.existsSync(pair.plain.ref) ? fs.readFileSync(pair.plain.ref, 'utf8') : undefined;
+  const transcriptOk = ref !== undefined && !unifiedDiff(ref, r.transcript, 'ref.log', 'transcript');
+  const probed = runProbed(pair.probed, kernels.probed);
+
+  const info = readRunInfo(runDir);
+  const image = runImage(runDir, info);
+  const countsFrom = (source: 'edges' | 'pt') =>
+    addressCountsFromEdges(runEdges(runDir, info, image, source), {
+      classify: classifyInstruction,
+      read8: image.read8,
+      ranges: info.ranges,
+    });
+  const edges = countsFrom('edges');
+  const pt = countsFrom('pt');
+  const mismatches = [
+    ...(probed.transcript === r.transcript ? [] : ['the instrumented kernel printed another transcript']),
+    ...mapDifferences('instruction count', edges.instructions, pt.instructions),
+    ...mapDifferences('branch arms', edges.branches, pt.branches),
+    ...probeDifferences(kernels.probed.map, probed.slots, edges, info),
+  ].map((m) => `${name}: ${m}`);
+  const mapped = mapCoverage(edges, {
+    fas: kernels.fas,
+    sections: info.sections.map((s) => ({ ...s, base: s.address })),
+    read8: image.read8,
+    classify: classifyInstruction,
+    root: repo,
+    test: name,
+  });
+  return {
+    name,
+    transcriptOk,
+    instructions: r.instructions,
+    document: mapped.document,
+    expansions: mapped.expansions,
+    folded: profileFromRunDir(runDir, kernels.fas),
+    mismatches,
+  };
+}
+
+function probeKinds(map: ProbeMap): string {
+  const n = (kinds: string[]) => map.probes.filter((p) => p.address && kinds.includes(p.kind)).length;
+  return (
+    `${n(['line'])} line, ${n(['branch-taken', 'branch-not-taken'])} branch-arm and ` +
+    `${n(['function-entry'])} function-entry probes`
+  );
+}
+
+function writeAll(progress: Progress, outcomes: ScriptOutcome[], out: string): void {
+  progress.start(`writing reports to ${path.relative(process.cwd(), out) || '.'}`);
+  const docs = outcomes.map((o) => o.document);
+  const title = 'fasmcov demo: the bundled kernel';
+  progress.clear();
+  writeReports(docs, {
+    root: repo,
+    outDir: out,
+    reporters: ['lcov', 'html', 'json-summary', 'text-summary'],
+    title,
+  });
+  writeAsmHtml(docs, {
+    root: repo,
+    outDir: path.join(out, 'asm-html'),
+    title,
+    profile: flameTreeFromFolded(outcomes.reduce((acc, o) => mergeFolded(acc, o.folded), new Map())),
+    expansions: mergeExpansions(outcomes.map((o) => o.expansions)),
+  });
+}
+
+function demo(opts: DemoOptions): void {
+  const started = Date.now();
+  const progress = new Progress('fasmcov demo');
+  checkPrerequisites();
+  const names = listFixtures(opts.fixtures);
+  if (!names.length) throw new CliError(`no script tests (*/run.us) under ${opts.fixtures}`);
+  const work = path.join(repo, '.cache/demo');
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+
+  const kernels = buildKernels(progress, work);
+  const pairs = prepareAll(progress, opts.fixtures, names, work);
+  progress.start('running scripts (plain kernel traced with edges + PT, instrumented kernel)', names.length);
+  const outcomes = pairs.map((pair) => {
+    const o = runOne(pair, kernels, work);
+    progress.tick(`${o.transcriptOk ? 'ok' : 'FAIL'} ${o.name} (${o.instructions} instructions)`);
+    return o;
+  });
+  writeAll(progress, outcomes, opts.output);
+
+  const failed = outcomes.filter((o) => !o.transcriptOk).map((o) => o.name);
+  const mismatches = outcomes.flatMap((o) => o.mismatches);
+  const s = summarize(mergeCoverage(outcomes.map((o) => o.document)));
+  const instructions = outcomes.reduce((n, o) => n + o.instructions, 0);
+  progress.log(
+    mismatches.length
+      ? `three-way check FAILED: ${mismatches.length} disagreement(s) between probes, edges and PT`
+      : `three-way check: probes = edges = PT on all ${names.length} scripts ` +
+          `(${probeKinds(kernels.probed.map)}; every instruction count and branch arm)`,
+  );
+  progress.log(
+    `${names.length - failed.length}/${names.length} scripts match their reference logs, ` +
+      `${instructions} kernel instructions, ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+      `lines ${s.lines.pct}%, branches ${s.branches.pct}%, functions ${s.functions.pct}%`,
+  );
+  progress.log(
+    `open ${path.join(opts.output, 'asm-html/index.html')} (lcov: ${path.join(opts.output, 'lcov.info')})`,
+  );
+  if (failed.length) throw new CliError(`transcripts differ from ref.log: ${failed.join(', ')}`);
+  if (mismatches.length)
+    throw new CliError(
+      `probes, edges and PT disagree: ${mismatches[0]}`,
+      1,
+      `${mismatches.slice(1, 10).join('\n')}\n`,
+    );
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'assemble the bundled kernel, run its file-system scripts traced in the emulator (images built by ' +
-        'mkfs/mtools/mke2fs), check each transcript against its reference log, write coverage/',
+      'assemble and instrument the bundled kernel, run its file-system scripts in the emulator (images built ' +
+        'by mkfs/mtools/mke2fs) traced and probed, check transcripts and that probes = edges = PT, write coverage/',
     )
     .option('-o, --output <dir>', 'report directory', path.join(repo, 'coverage'))
     .option('--fixtures <dir>', 'script tests to run', path.join(repo, 'fixtures/fs'))
-    .action((opts: { output: string; fixtures: string }) => {
-      const started = Date.now();
-      const work = path.join(repo, '.cache/demo');
-      fs.rmSync(work, { recursive: true, force: true });
-      fs.mkdirSync(work, { recursive: true });
-      const step = (what: string) => process.stdout.write(`fasmcov demo: ${what}\n`);
-      step('assembling kernel/kernel.asm');
-      const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
-      const fas = FasFile.read(k.fas, { cwd: path.join(repo, 'kernel') });
-      const kernel = fs.readFileSync(k.object);
-      const names = listFixtures(opts.fixtures);
-      if (!names.length) throw new CliError(`no script tests (*/run.us) under ${opts.fixtures}`);
-      const docs: CoverageDocument[] = [];
-      const failed: string[] = [];
-      const folded = new Map<string, number>();
-      let instructions = 0;
-      for (const name of names) {
-        const f = prepareFixture(
-          path.join(opts.fixtures, name),
-          path.join(repo, 'fixtures/images'),
-          path.join(work, name),
-        );
-        const runDir = path.join(work, `${name}.run`);
-        const r = runScript({
-          kernel,
-          kernelFile: k.object,
-          ...fixtureScript(f),
-          maxInstructions: 2e10,
-          // Edges give the counts; PT, decoded afterwards, gives the call stacks of the flame graph.
-          traces: ['edges', 'pt'],
-          runDir,
-          test: name,
-        });
-        instructions += r.instructions;
-        const ref = fs.existsSync(f.ref) ? fs.readFileSync(f.ref, 'utf8') : undefined;
-        const diff =
-          ref === undefined ? 'no ref.log' : unifiedDiff(ref, r.transcript, 'ref.log', 'transcript');
-        if (diff) failed.push(name);
-        step(`${diff ? 'FAIL' : 'ok  '} ${name} (${r.instructions} instructions)`);
-        docs.push(coverageFromRunDir(runDir, { fas, root: repo }).document);
-        mergeFolded(folded, profileFromRunDir(runDir, fas));
-      }
-      step(`writing reports to ${path.relative(process.cwd(), opts.output) || '.'}`);
-      writeReports(docs, {
-        root: repo,
-        outDir: opts.output,
-        reporters: ['lcov', 'asm-html', 'flamegraph', 'html', 'json-summary', 'text-summary'],
-        title: 'fasmcov demo: the bundled kernel',
-        profile: flameTreeFromFolded(folded),
-      });
-      const s = summarize(mergeCoverage(docs));
-      step(
-        `${names.length - failed.length}/${names.length} scripts match their reference logs, ` +
-          `${instructions} kernel instructions, ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
-          `lines ${s.lines.pct}%, branches ${s.branches.pct}%, functions ${s.functions.pct}%`,
-      );
-      step(
-        `open ${path.join(opts.output, 'asm-html/index.html')} (lcov: ${path.join(opts.output, 'lcov.info')})`,
-      );
-      if (failed.length) throw new CliError(`transcripts differ from ref.log: ${failed.join(', ')}`);
-    });
+    .action((opts: DemoOptions) => demo(opts));
 }
