@@ -10,3 +10,4 @@ export * from './bench';
 export * from './run';
 export * from './script';
 export * from './images';
+export * from './umka';

@@ -4,6 +4,7 @@ import { registerDemo } from './demo';
 import { registerExec } from './exec';
 import { registerFas } from './fas';
 import { registerInstrument } from './instrument';
+import { registerKolibrios } from './kolibrios';
 import { registerMerge } from './merge';
 import { registerReport } from './report';
 import { registerRun } from './run';
@@ -20,6 +21,7 @@ export const commands: RegisterCommand[] = [
   registerExec,
   registerFas,
   registerInstrument,
+  registerKolibrios,
   registerMerge,
   registerReport,
   registerRun,

@@ -16,6 +16,7 @@ import {
 } from '@fasmcov/tracer';
 import { frameNamer, readRunInfo } from '@fasmcov/report';
 import { CliError } from '../errors';
+import { runUmkaCommand } from './kolibrios';
 import { positiveInteger } from './option-values';
 import { annotateLbrFile, lbrCrashReport, sourceNamer } from './guest-source';
 import { addLbrOptions, lbrSelectOption, parseTraceKinds, type LbrOptionValues } from './trace-options';
@@ -32,6 +33,7 @@ interface RunOptions extends LbrOptionValues {
   runDir: string;
   test?: string;
   log?: boolean;
+  abi: string;
 }
 
 /** Default clock of the kernel: $SOURCE_DATE_EPOCH, else 2020-01-01 (FAT cannot store 1970). */
@@ -91,8 +93,15 @@ export function registerRun(program: Command): void {
     )
     .option('--run-dir <dir>', 'where a traced run is written', 'fasmcov-run')
     .option('--test <name>', 'test name recorded in the run (default: the script folder or file name)')
-    .option('--log', 'print the kernel log on standard error');
+    .option('--log', 'print the kernel log on standard error')
+    .option(
+      '--abi <ours|umka>',
+      "the kernel's ABI: fasmcov's own kernel, or UMKa's umka.o (umka_shell scripts)",
+      'ours',
+    );
   addLbrOptions(cmd).action((kernelFile: string, opts: RunOptions) => {
+    if (opts.abi === 'umka') return runUmkaCommand(kernelFile, opts);
+    if (opts.abi !== 'ours') throw new CliError(`--abi: '${opts.abi}' is not ours or umka`);
     const traces = parseTraceKinds(opts.trace);
     const lbrSelect = lbrSelectOption(opts);
     const kernel = readOrFail(kernelFile, 'kernel');
