@@ -20,8 +20,18 @@ export { Qcow2Image, Qcow2Error, readQcow2Header, QCOW2_MAGIC } from './qcow2';
 export type { Qcow2Header } from './qcow2';
 export { writeQcow2 } from './qcow2-writer';
 export { FatFolders } from './fat-folders';
-export { UMKA_IMAGES, makeUmkaImage, folderName, EXT_HASH_SEED } from './test-images';
-export type { UmkaImageSpec } from './test-images';
+export {
+  UMKA_IMAGES,
+  makeUmkaImage,
+  folderName,
+  EXT_HASH_SEED,
+  imageUnbuildable,
+  UmkaImageError,
+} from './test-images';
+export type { UmkaImageSpec, UmkaFsSpec } from './test-images';
+export { populate, positionPattern, rangeDirName, doubleDirName, PopulateError } from './populate';
+export type { PopulateOp } from './populate';
+export { LoopSession, LoopError, loopMountUnavailable } from './loop-device';
 export { runUmkaScript, UmkaRunError, umkaTestName } from './run-umka';
 export type { RunUmkaOptions, RunUmkaResult } from './run-umka';
 export { buildUmka, umkaBuildKey } from './umka-build';

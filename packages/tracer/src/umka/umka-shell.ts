@@ -87,11 +87,14 @@ export class UmkaShell {
     return true;
   }
 
-  /** One input line; false when the shell stops reading (empty line, X or q). */
+  /**
+   * One input line; false when the shell stops reading (X or q). An empty line is echoed and
+   * skipped: umka_shell's line reader hands it over as no line at all, not as an empty one.
+   */
   runLine(line: string): boolean {
     this.out(`${this.prompt()}${line}\n`);
-    if (line === '' || line === 'X' || line === 'q') return false;
-    if (line[0] === '#' || line[0] === '\r') return true;
+    if (line === 'X' || line === 'q') return false;
+    if (line === '' || line[0] === '#' || line[0] === '\r') return true;
     const argv = line.split(/[ \t\n\r]+/).filter((w) => w !== '');
     if (!argv.length) return true;
     const command = this.commands[argv[0]];

@@ -115,9 +115,9 @@ describe('UMKa shell on a stub kernel', () => {
     ]);
   });
 
-  it('changes folder (the prompt follows), deletes disks and stops at an empty line', () => {
+  it('changes folder (the prompt follows), deletes disks, goes on after an empty line and stops at X', () => {
     const t = run(
-      'umka_boot\n# a comment\ncd /hd0/1/dir\npwd\nfoo 1\ndisk_add disk.raw hd0\ndisk_del hd0\ndisk_del hd0\n\nstat70 /never\n',
+      'umka_boot\n# a comment\ncd /hd0/1/dir\npwd\nfoo 1\ndisk_add disk.raw hd0\ndisk_del hd0\ndisk_del hd0\n\npwd\nX\npwd\n',
     );
     expect(t).toBe(
       [
@@ -135,6 +135,9 @@ describe('UMKa shell on a stub kernel', () => {
         'dir> disk_del hd0',
         "umka: can't find disk 'hd0'",
         'dir> ',
+        'dir> pwd',
+        '/hd0/1/dir',
+        'dir> X',
         '',
       ].join('\n'),
     );
