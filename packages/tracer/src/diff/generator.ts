@@ -149,8 +149,8 @@ export class CaseGenerator {
       case 6: {
         const z = r.chance(0.5) ? 2 : 4;
         const op = r.chance(0.5) ? 'shld' : 'shrd';
-        // 16-bit counts of 16 and above leave CF/OF in a state not modelled (UNDEFINED-FLAGS.md).
-        const count = z === 2 ? r.pick([0, 1, 2, 7, 8, 15, 32, 33, 47]) : r.pick(COUNTS);
+        // 16-bit counts of 16 and above: result, CF and OF are undefined (UNDEFINED-FLAGS.md).
+        const count = z === 2 ? r.pick([0, 1, 2, 7, 8, 15, 16, 17, 24, 31, 32, 33, 47]) : r.pick(COUNTS);
         if (r.chance(0.5)) return [`${op} ${this.rm(z)}, ${this.reg(z)}, ${count & 31}`];
         return [`mov cl, ${count}`, `${op} ${this.rm(z)}, ${this.reg(z)}, cl`];
       }

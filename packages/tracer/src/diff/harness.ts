@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { assemble } from '@fasmcov/fas';
 import { Cpu } from '../cpu/cpu';
 import { GuestFault } from '../cpu/fault';
+import { JIT_TUNING } from '../cpu/jit/engine';
 import { Memory } from '../cpu/memory';
 import { CaseGenerator, DATA_BASE, DATA_EBP, DATA_SIZE, type DiffCase } from './generator';
 import { Prng } from './prng';
@@ -95,13 +96,30 @@ interface Outcome {
   fault?: string;
 }
 
-/** One emulator per batch: the image is loaded once and the data area reset before each case. */
-function makeEmulator(image: Uint8Array): Cpu {
+/**
+ * One emulator per engine and batch: the image is loaded once and the data area reset before each
+ * case. `jit` picks the engine; the JIT one compiles every block on first arrival, so each case
+ * runs as compiled code and the compiled path is proved against the CPU as well as the interpreter.
+ */
+function makeEmulator(image: Uint8Array, jit: boolean): Cpu {
   const mem = new Memory();
   mem.map(EMU_ORG, image.length);
   mem.writeBytes(EMU_ORG, image);
   mem.map(DATA_BASE, 4096);
-  return new Cpu(mem);
+  const cpu = new Cpu(mem);
+  cpu.jit = jit;
+  return cpu;
+}
+
+/** Runs `f` with every block compiled on its first arrival. */
+function compiledAtOnce<T>(f: () => T): T {
+  const saved = JIT_TUNING.hotThreshold;
+  JIT_TUNING.hotThreshold = 1;
+  try {
+    return f();
+  } finally {
+    JIT_TUNING.hotThreshold = saved;
+  }
 }
 
 function runEmulated(
@@ -209,7 +227,11 @@ export function runBatch(opts: BatchOptions): BatchResult {
     throw new Error(
       `native program wrote ${stdout.length} bytes, expected ${RESULT_BYTES * opts.count} (signal ${run.signal})`,
     );
-  const cpu = makeEmulator(new Uint8Array(fs.readFileSync(`${base}-emu.bin`)));
+  const image = new Uint8Array(fs.readFileSync(`${base}-emu.bin`));
+  const engines: Array<[string, Cpu]> = [
+    ['', makeEmulator(image, false)],
+    ['[jit] ', makeEmulator(image, true)],
+  ];
   const mismatches: Mismatch[] = [];
   cases.forEach((c, k) => {
     const o = k * RESULT_BYTES;
@@ -221,13 +243,19 @@ export function runBatch(opts: BatchOptions): BatchResult {
       data: new Uint8Array(stdout.buffer, stdout.byteOffset + o + 100, DATA_SIZE),
     };
     nat.regs[4] = 0;
-    const diff = compare(nat, runEmulated(cpu, k, c, initData, opts.afterRun));
+    let diff: [string, string, string] | undefined;
+    let engine = '';
+    for (const [name, cpu] of engines) {
+      diff = compiledAtOnce(() => compare(nat, runEmulated(cpu, k, c, initData, opts.afterRun)));
+      engine = name;
+      if (diff) break;
+    }
     if (!diff) return;
     const m: Mismatch = {
       seed: opts.seed,
       index: k,
       body: c.body,
-      field: diff[0],
+      field: engine + diff[0],
       native: diff[1],
       emulated: diff[2],
     };

@@ -1,5 +1,6 @@
 // `npm run fuzz -- cpu [--count N] [--seed S] [--batch B] [--dir D] [--qemu M]`: differential test of
-// the CPU emulator against this machine's CPU (64-bit mode), B cases per native program; with --qemu,
+// the CPU emulator against this machine's CPU (64-bit mode), B cases per native program, each case run
+// by the interpreter and by the JIT (compiled on first arrival); with --qemu,
 // also M stack-instruction cases against qemu-i386 (the secondary oracle).
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -48,6 +48,23 @@ if (!qemuOk) console.log('skipping the qemu-i386 stack oracle test: qemu-i386 no
     });
     expect(poke.mismatches.map((m) => m.field)).toEqual(Array(20).fill('data[ebp+0]'));
   });
+
+  it('runs every case compiled as well, and names the engine that differs', () => {
+    let compiled = 0;
+    const jitOnly = runBatch({
+      seed: 9,
+      count: 30,
+      workDir: work,
+      afterRun: (cpu) => {
+        if (!cpu.jit) return;
+        compiled = (cpu as unknown as { jitEngine: { compiled: number } }).jitEngine.compiled;
+        cpu.regs[0] ^= 1;
+      },
+    });
+    expect(jitOnly.mismatches.map((m) => m.field)).toEqual(Array(30).fill('[jit] eax'));
+    // Every case is a block of its own (at least one each), compiled on first arrival.
+    expect(compiled).toBeGreaterThanOrEqual(30);
+  });
 });
 
 (qemuOk ? describe : describe.skip)('CPU vs qemu-i386 (secondary oracle) for stack instructions', () => {

@@ -138,7 +138,15 @@ export function shldHandler(left: boolean, byCl: boolean): Handler {
       }
     }
     const msb = (r >>> (bits - 1)) & 1;
-    const of = left ? msb ^ cf : msb ^ ((r >>> (bits - 2)) & 1);
+    let of = left ? msb ^ cf : msb ^ ((r >>> (bits - 2)) & 1);
+    // 16-bit counts of 16 and above, as Zen 4 gives them (UNDEFINED-FLAGS.md): shld 16 sets
+    // OF = CF; above 16 both shifts clear CF and shld also clears OF.
+    if (size === 2 && c >= 16) {
+      if (c > 16) {
+        cf = 0;
+        if (left) of = 0;
+      } else if (left) of = cf;
+    }
     cpu.result(r, size, CF_OF_AF, cf | (of << 11) | FLAG.AF);
     cpu.writeE(i, size, r);
   };
