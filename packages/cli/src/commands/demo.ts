@@ -14,29 +14,24 @@ import {
   ScriptRunner,
   unifiedDiff,
   type PreparedFixture,
-  type RunInfo,
 } from '@fasmcov/tracer';
 import {
-  addressCountsFromEdges,
   flameTreeFromFolded,
   mapCoverage,
   mergeCoverage,
   mergeExpansions,
   mergeFolded,
   profileFromRunDir,
-  readRunInfo,
-  runEdges,
-  runImage,
   summarize,
   writeAsmHtml,
   writeReports,
-  type AddressCounts,
   type CoverageDocument,
   type MacroExpansions,
 } from '@fasmcov/report';
 import { CliError } from '../errors';
 import { checkPrerequisites } from '../prerequisites';
 import { Progress } from '../progress';
+import { edgesAgainstPt, probeDifferences } from '../three-way';
 
 const repo = path.resolve(__dirname, '../../../..');
 const MAX_INSTRUCTIONS = 2e10;
@@ -121,39 +116,6 @@ function runProbed(f: PreparedFixture, probed: InstrumentResult): { transcript: 
   }
 }
 
-/** Differences between two count tables, described for the user (at most `limit`). */
-function mapDifferences<V>(what: string, a: Map<number, V>, b: Map<number, V>, limit = 3): string[] {
-  const out: string[] = [];
-  const show = (v: V | undefined) => JSON.stringify(v ?? 0);
-  for (const k of new Set([...a.keys(), ...b.keys()])) {
-    if (JSON.stringify(a.get(k)) === JSON.stringify(b.get(k))) continue;
-    out.push(`${what} at 0x${k.toString(16)}: edges ${show(a.get(k))}, PT ${show(b.get(k))}`);
-    if (out.length >= limit) break;
-  }
-  return out;
-}
-
-/** Probe counts against the edge counts at the probe's address in the plain build. */
-function probeDifferences(map: ProbeMap, slots: Uint32Array, counts: AddressCounts, info: RunInfo): string[] {
-  const out: string[] = [];
-  for (const p of map.probes) {
-    if (!p.address) continue;
-    const section = info.sections.find((s) => s.name === (p.address?.sectionName ?? '.text'));
-    if (!section) continue;
-    const at = (section.address + p.address.offset) >>> 0;
-    const arms = counts.branches.get(at);
-    const want =
-      p.kind === 'branch-taken'
-        ? (arms?.taken ?? 0)
-        : p.kind === 'branch-not-taken'
-          ? (arms?.notTaken ?? 0)
-          : (counts.instructions.get(at) ?? 0);
-    if (slots[p.id] !== want)
-      out.push(`${p.kind} probe ${p.file}:${p.line}: probe ${slots[p.id]}, edges ${want}`);
-  }
-  return out;
-}
-
 /** Runs one script on both kernels and reads its coverage from edges, PT and probes. */
 function runOne(
   pair: { plain: PreparedFixture; probed: PreparedFixture },
@@ -176,20 +138,10 @@ function runOne(
   const transcriptOk = ref !== undefined && !unifiedDiff(ref, r.transcript, 'ref.log', 'transcript');
   const probed = runProbed(pair.probed, kernels.probed);
 
-  const info = readRunInfo(runDir);
-  const image = runImage(runDir, info);
-  const countsFrom = (source: 'edges' | 'pt') =>
-    addressCountsFromEdges(runEdges(runDir, info, image, source), {
-      classify: classifyInstruction,
-      read8: image.read8,
-      ranges: info.ranges,
-    });
-  const edges = countsFrom('edges');
-  const pt = countsFrom('pt');
+  const { info, image, edges, mismatches: traceMismatches } = edgesAgainstPt(runDir);
   const mismatches = [
     ...(probed.transcript === r.transcript ? [] : ['the instrumented kernel printed another transcript']),
-    ...mapDifferences('instruction count', edges.instructions, pt.instructions),
-    ...mapDifferences('branch arms', edges.branches, pt.branches),
+    ...traceMismatches,
     ...probeDifferences(kernels.probed.map, probed.slots, edges, info),
   ].map((m) => `${name}: ${m}`);
   const mapped = mapCoverage(edges, {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FasFile, writeFileAtomic } from '@fasmcov/fas';
+import { instrument, InstrumentError, type ProbeMap } from '@fasmcov/instrument';
 import {
   buildUmka,
   UmkaImageError,
@@ -9,7 +10,11 @@ import {
   makeUmkaImage,
   runUmkaScript,
   unifiedDiff,
+  unservedCommands,
+  UMKA_DEFINES,
+  UMKA_FASM_MEMORY_KIB,
   UMKA_IMAGES,
+  umkaIncludeDirs,
   UmkaRunError,
   type TraceKind,
   type UmkaLayout,
@@ -24,6 +29,7 @@ import {
   type CoverageDocument,
 } from '@fasmcov/report';
 import { CliError } from '../errors';
+import { edgesAgainstPt, probeDifferences } from '../three-way';
 import { parseTraceKinds } from './trace-options';
 
 interface KolibriosOptions {
@@ -33,6 +39,7 @@ interface KolibriosOptions {
   output: string;
   work: string;
   maxInstructions: number;
+  crossCheck?: boolean;
 }
 
 /** The fs tests whose images fasmcov generates (see UMKA_IMAGES). */
@@ -46,6 +53,8 @@ export interface UmkaTestOutcome {
   /** Why it failed or was skipped: the first differing line, an error or a missing image. */
   detail?: string;
   runDir?: string;
+  /** With --cross-check: disagreements between probes, edges and PT (empty: they agree). */
+  crossCheck?: string[];
 }
 
 /** The first line where two transcripts differ, as `line N: expected '...', got '...'`. */
@@ -126,7 +135,15 @@ export function outcomeLine(o: UmkaTestOutcome): string {
   if (o.status === 'skip') return `skip ${o.test} (${o.detail})`;
   const mips = o.seconds > 0 ? (o.instructions / o.seconds / 1e6).toFixed(1) : '-';
   const head = `${o.status === 'pass' ? 'pass' : 'FAIL'} ${o.test} (${o.instructions} instructions, ${o.seconds.toFixed(1)} s, ${mips} MIPS)`;
-  return o.detail ? `${head}\n  ${o.detail}` : head;
+  const lines = [head];
+  if (o.detail) lines.push(`  ${o.detail}`);
+  if (o.crossCheck)
+    lines.push(
+      o.crossCheck.length
+        ? `  three-way check FAILED: ${o.crossCheck.join('; ')}`
+        : '  three-way check: probes = edges = PT on every probe, instruction count and branch arm',
+    );
+  return lines.join('\n');
 }
 
 const pct = (covered: number, total: number) => (total ? ((100 * covered) / total).toFixed(1) : '-');
@@ -209,6 +226,47 @@ export function runUmkaCommand(
   }
 }
 
+/** The test folders to run: `--tests a,b`, `all` (every tNNN folder of test/), or the default. */
+export function selectTests(umka: string, list: string | undefined): string[] {
+  if (list === undefined) return DEFAULT_UMKA_TESTS;
+  if (list.trim() === 'all') {
+    const dir = path.join(path.resolve(umka), 'test');
+    if (!fs.existsSync(dir)) throw new CliError(`${dir}: no such folder (is --umka a UMKa checkout?)`);
+    return fs
+      .readdirSync(dir)
+      .filter((t) => /^t\d+$/.test(t))
+      .sort();
+  }
+  const tests = list
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  for (const t of tests) {
+    const dir = path.join(path.resolve(umka), 'test', t);
+    if (!fs.existsSync(dir)) throw new CliError(`${dir}: no such test folder`);
+  }
+  return tests;
+}
+
+/**
+ * Why a test folder cannot be run here, or undefined: its run.us or ref.log is missing (a
+ * partial checkout), or its script uses umka_shell commands outside the file-system ones that
+ * fasmcov's shell serves (mouse, network, events: not kernel fs code).
+ */
+export function whyNotRunnable(testDir: string): string | undefined {
+  const missing = ['run.us', 'ref.log'].filter((f) => !fs.existsSync(path.join(testDir, f)));
+  if (missing.length) return `the checkout has no ${missing.join(' or ')} in ${testDir}`;
+  const unserved = unservedCommands(fs.readFileSync(path.join(testDir, 'run.us'), 'latin1'));
+  if (unserved.length) {
+    const named =
+      unserved.length > 4
+        ? `${unserved.slice(0, 3).join(', ')} and ${unserved.length - 3} more`
+        : unserved.join(', ');
+    return `not a file-system test: uses ${named}, which fasmcov's shell does not serve`;
+  }
+  return undefined;
+}
+
 function runAll(opts: KolibriosOptions): void {
   const work = path.resolve(opts.work);
   const build = buildUmka({ umka: opts.umka, kolibrios: opts.kolibrios, outDir: path.join(work, 'build') });
@@ -216,15 +274,15 @@ function runAll(opts: KolibriosOptions): void {
   const fas = FasFile.read(build.fas);
   const kernel = fs.readFileSync(build.object);
   const layout = layoutOf(fas);
-  const tests = opts.tests ? opts.tests.split(',').map((t) => t.trim()) : DEFAULT_UMKA_TESTS;
+  const probed = opts.crossCheck ? instrumentUmka(opts, work) : undefined;
+  const tests = selectTests(opts.umka, opts.tests);
   const imageDir = path.join(work, 'img');
   const outcomes: UmkaTestOutcome[] = [];
   for (const test of tests) {
     const testDir = path.join(path.resolve(opts.umka), 'test', test);
-    if (!fs.existsSync(path.join(testDir, 'run.us'))) throw new CliError(`${testDir}: no run.us`);
-    const missing = prepareImages(testDir, imageDir);
-    const outcome: UmkaTestOutcome = missing
-      ? { test, status: 'skip', instructions: 0, seconds: 0, detail: missing }
+    const why = whyNotRunnable(testDir) ?? prepareImages(testDir, imageDir);
+    const outcome: UmkaTestOutcome = why
+      ? { test, status: 'skip', instructions: 0, seconds: 0, detail: why }
       : runUmkaTest({
           kernel,
           kernelFile: build.object,
@@ -232,14 +290,86 @@ function runAll(opts: KolibriosOptions): void {
           testDir,
           imageDir,
           runDir: path.join(work, 'runs', test),
-          traces: ['edges'],
+          traces: probed ? ['edges', 'pt'] : ['edges'],
           maxInstructions: opts.maxInstructions,
         });
+    if (probed && outcome.runDir)
+      outcome.crossCheck = crossCheck(outcome.runDir, probed, testDir, imageDir, opts.maxInstructions);
     outcomes.push(outcome);
     process.stdout.write(`${outcomeLine(outcome)}\n`);
   }
   writeCoverage(outcomes, fas, opts);
   if (outcomes.some((o) => o.status === 'fail')) throw new CliError('some UMKa tests failed');
+  const disagree = outcomes.filter((o) => o.crossCheck?.length).map((o) => o.test);
+  if (disagree.length) throw new CliError(`probes, edges and PT disagree on ${disagree.join(', ')}`);
+}
+
+interface ProbedUmka {
+  object: Buffer;
+  map: ProbeMap;
+  layout: UmkaLayout;
+}
+
+/** umka.o with count probes on every line, branch arm and function entry of kernel/trunk/fs. */
+function instrumentUmka(opts: KolibriosOptions, work: string): ProbedUmka {
+  const umka = path.resolve(opts.umka);
+  process.stdout.write('instrumenting umka.asm (probes in kernel/trunk/fs/**)\n');
+  try {
+    const r = instrument({
+      main: path.join(umka, 'umka.asm'),
+      outDir: path.join(work, 'instrumented'),
+      includeDirs: umkaIncludeDirs({ kolibrios: path.resolve(opts.kolibrios) }),
+      defines: UMKA_DEFINES,
+      mode: 'count',
+      include: ['fs/**'],
+      memoryKiB: UMKA_FASM_MEMORY_KIB,
+      cwd: umka,
+    });
+    process.stdout.write(
+      `${r.map.count} probes, code ${r.stats.plainCodeBytes} -> ${r.stats.instrumentedCodeBytes} bytes\n`,
+    );
+    return { object: r.build.output, map: r.map, layout: layoutOf(r.build.fas) };
+  } catch (e) {
+    if (e instanceof InstrumentError) throw new CliError(`instrumenting umka.asm: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Runs the test again on the instrumented umka.o and compares its probe counters with the plain
+ * run's edges, and those with its decoded PT: the same check as on the bundled kernel.
+ */
+function crossCheck(
+  runDir: string,
+  probed: ProbedUmka,
+  testDir: string,
+  imageDir: string,
+  maxInstructions: number,
+): string[] {
+  const script = path.join(testDir, 'run.us');
+  const plain = edgesAgainstPt(runDir);
+  let r;
+  try {
+    r = runUmkaScript({
+      kernel: probed.object,
+      kernelFile: 'umka-instrumented.o',
+      layout: probed.layout,
+      script,
+      scriptText: fs.readFileSync(script, 'latin1'),
+      imageDir,
+      maxInstructions,
+      probeSection: probed.map.section,
+    });
+  } catch (e) {
+    if (e instanceof UmkaRunError) return [`the instrumented kernel stopped: ${e.message}`];
+    throw e;
+  }
+  const ref = fs.readFileSync(path.join(testDir, 'ref.log'), 'latin1');
+  return [
+    ...(r.transcript === ref ? [] : ['the instrumented kernel printed another transcript']),
+    ...plain.mismatches,
+    ...probeDifferences(probed.map, r.probeSlots ?? new Uint32Array(0), plain.edges, plain.info, 3),
+  ];
 }
 
 function writeCoverage(outcomes: UmkaTestOutcome[], fas: FasFile, opts: KolibriosOptions): void {
@@ -263,9 +393,16 @@ export function registerKolibrios(program: Command): void {
     )
     .requiredOption('--kolibrios <dir>', 'KolibriOS checkout (kernel/trunk)')
     .requiredOption('--umka <dir>', 'UMKa checkout (umka.asm, test/)')
-    .option('--tests <list>', `comma-separated test folders (default ${DEFAULT_UMKA_TESTS.join(',')})`)
+    .option(
+      '--tests <list>',
+      `comma-separated test folders, or all (default ${DEFAULT_UMKA_TESTS.join(',')})`,
+    )
     .option('-o, --output <dir>', 'coverage report directory', 'coverage-kolibrios')
     .option('--work <dir>', 'build, image and run folder', 'fasmcov-kolibrios')
+    .option(
+      '--cross-check',
+      'also trace PT and run an instrumented umka.o: check probes = edges = PT (slower: PT is decoded)',
+    )
     .option('--max-instructions <n>', 'instruction budget per test', (v) => Number(v), 5e10)
     .action((opts: KolibriosOptions) => {
       if (opts.output) fs.mkdirSync(opts.output, { recursive: true });

@@ -3,8 +3,8 @@ export type { UmkaLinkOptions } from './link';
 export { UmkaMachine, UmkaCallError, UMKA_EXTERNS, UMKA_BASE } from './umka-machine';
 export { UmkaSession, DEFAULT_UMKA_LAYOUT, UMKA_LAYOUT_SYMBOLS, layoutFromSymbols } from './umka-session';
 export type { UmkaLayout, DiskInfo, PartitionInfo, LfnResult, UmkaSessionOptions } from './umka-session';
-export { UmkaShell } from './umka-shell';
-export type { UmkaShellOptions } from './umka-shell';
+export { UmkaShell, UMKA_SHELL_COMMANDS, unservedCommands } from './umka-shell';
+export type { UmkaShellOptions, UmkaShellCommand } from './umka-shell';
 export {
   statusName,
   statusLine,
@@ -34,5 +34,5 @@ export type { PopulateOp } from './populate';
 export { LoopSession, LoopError, loopMountUnavailable } from './loop-device';
 export { runUmkaScript, UmkaRunError, umkaTestName } from './run-umka';
 export type { RunUmkaOptions, RunUmkaResult } from './run-umka';
-export { buildUmka, umkaBuildKey } from './umka-build';
+export { buildUmka, umkaBuildKey, umkaIncludeDirs, UMKA_DEFINES, UMKA_FASM_MEMORY_KIB } from './umka-build';
 export type { UmkaBuild, UmkaBuildOptions } from './umka-build';

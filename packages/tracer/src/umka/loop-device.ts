@@ -11,8 +11,11 @@ export class LoopError extends Error {}
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
   if (r.error) throw new LoopError(`${cmd}: ${r.error.message} (is it installed?)`);
-  if (r.status !== 0)
-    throw new LoopError(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+  if (r.status !== 0) {
+    // The first line says what went wrong; mount's advice about dmesg that follows does not.
+    const why = (r.stderr || r.stdout).trim().split('\n')[0];
+    throw new LoopError(`${cmd} ${args.join(' ')} failed: ${why}`);
+  }
   return r.stdout;
 }
 
@@ -50,7 +53,14 @@ export class LoopSession {
     try {
       run('mount', [...args, dev, dir]);
     } catch (e) {
-      throw new LoopError(`${(e as Error).message}; the host kernel cannot mount this ${type} file system`);
+      // Drop the temporary device and folder names: they say nothing to the reader.
+      const why = (e as Error).message
+        .replace(/^.*? failed: /, '')
+        .replace(/^mount: [^:]*: /, '')
+        .replace(/\.$/, '');
+      throw new LoopError(
+        `mount -t ${type} failed (${why}); the host kernel cannot mount this ${type} file system`,
+      );
     }
     this.mounts.push(dir);
   }

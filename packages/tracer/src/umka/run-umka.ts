@@ -24,6 +24,11 @@ export interface RunUmkaOptions {
   test?: string;
   /** Transcript bytes (latin1) as they are produced. */
   onText?: (text: string) => void;
+  /**
+   * The probe section of an instrumented umka.o: its 32-bit counters come back in `probeSlots`,
+   * counted over the kernel calls a trace would cover (umka_init's are cleared).
+   */
+  probeSection?: string;
 }
 
 export interface RunUmkaResult {
@@ -33,6 +38,7 @@ export interface RunUmkaResult {
   /** Seconds spent in the kernel calls (loading and linking excluded). */
   seconds: number;
   runDir?: string;
+  probeSlots?: Uint32Array;
 }
 
 /** A run stopped by a guest fault, the budget or a host-call error, with the transcript so far. */
@@ -52,6 +58,12 @@ function codeOnly(image: LoadedImage): LoadedImage {
   return { ...image, sections: image.sections.filter((s) => s.name === '.text') };
 }
 
+function probeArea(session: UmkaSession, name: string): { base: number; size: number } {
+  const area = session.umka.image.sections.find((s) => s.name === name);
+  if (!area) throw new UmkaRunError(`the kernel has no ${name} section (is it an instrumented build?)`, '');
+  return area;
+}
+
 /** The test name of a script: its folder for `<name>/run.us`, else its file name. */
 export function umkaTestName(script: string): string {
   const abs = path.resolve(script);
@@ -68,6 +80,8 @@ export function runUmkaScript(o: RunUmkaOptions): RunUmkaResult {
     maxInstructions: o.maxInstructions,
   });
   const { cpu, memory, host } = session.umka.machine;
+  const probes = o.probeSection === undefined ? undefined : probeArea(session, o.probeSection);
+  if (probes) memory.writeBytes(probes.base, new Uint8Array(probes.size));
   const traces = o.traces ?? [];
   const recorder = traces.length
     ? new RunRecorder([codeOnly(session.umka.image)], memory, {
@@ -106,7 +120,12 @@ export function runUmkaScript(o: RunUmkaOptions): RunUmkaResult {
     shell.runScript(o.scriptText);
     const runDir = finish({ kind: 'exit', status: 0 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { transcript, instructions: session.instructions, seconds, runDir };
+    let probeSlots: Uint32Array | undefined;
+    if (probes) {
+      probeSlots = new Uint32Array(probes.size >>> 2);
+      for (let i = 0; i < probeSlots.length; i++) probeSlots[i] = memory.read32(probes.base + 4 * i) >>> 0;
+    }
+    return { transcript, instructions: session.instructions, seconds, runDir, probeSlots };
   } catch (e) {
     const where = (eip: number) => ` (${session.umka.machine.symbolize(eip) ?? 'outside umka.o'})`;
     if (e instanceof GuestFault) {

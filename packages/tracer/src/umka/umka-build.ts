@@ -28,7 +28,8 @@ export const UMKA_DEFINES: Array<[string, string]> = [
   ['HOST', 'linux'],
   ['lang', 'en_US'],
 ];
-const FASM_MEMORY_KIB = 2000000;
+/** fasm's memory for umka.asm (UMKa's makefile gives it -m 2000000). */
+export const UMKA_FASM_MEMORY_KIB = 2000000;
 
 function sourcesUnder(dir: string, recursive: boolean): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -41,7 +42,8 @@ function sourcesUnder(dir: string, recursive: boolean): string[] {
   return out.sort();
 }
 
-function includeDirs(o: UmkaBuildOptions): string[] {
+/** The INCLUDE folders umka.asm is assembled with. */
+export function umkaIncludeDirs(o: Pick<UmkaBuildOptions, 'kolibrios'>): string[] {
   return [
     path.join(o.kolibrios, 'kernel/trunk'),
     path.join(o.kolibrios, 'programs/develop/libraries/libcrash/hash'),
@@ -52,7 +54,7 @@ function includeDirs(o: UmkaBuildOptions): string[] {
 export function umkaBuildKey(o: UmkaBuildOptions): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(UMKA_DEFINES));
-  const [kernel, libcrash] = includeDirs(o);
+  const [kernel, libcrash] = umkaIncludeDirs(o);
   const files = [
     ...sourcesUnder(o.umka, false),
     ...sourcesUnder(kernel, true),
@@ -85,9 +87,9 @@ export function buildUmka(o: UmkaBuildOptions): UmkaBuild {
   assemble(path.join(umka, 'umka.asm'), {
     output: object,
     symbols: fas,
-    includeDirs: includeDirs(abs),
+    includeDirs: umkaIncludeDirs(abs),
     defines: UMKA_DEFINES,
-    memoryKiB: FASM_MEMORY_KIB,
+    memoryKiB: UMKA_FASM_MEMORY_KIB,
     cwd: umka,
   });
   fs.writeFileSync(stamp, key);

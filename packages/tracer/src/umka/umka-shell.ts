@@ -41,6 +41,40 @@ export interface UmkaShellOptions {
 
 type Command = (argv: string[]) => void;
 
+/** The umka_shell commands fasmcov's shell serves: the file-system part of UMKa's test language. */
+export const UMKA_SHELL_COMMANDS = [
+  'umka_boot',
+  'disk_add',
+  'disk_del',
+  'ls70',
+  'ls80',
+  'stat70',
+  'stat80',
+  'read70',
+  'read80',
+  'cd',
+  'set_cwd',
+  'pwd',
+] as const;
+
+export type UmkaShellCommand = (typeof UMKA_SHELL_COMMANDS)[number];
+
+/**
+ * Commands a script uses that UmkaShell does not serve, each once in order of first use, read
+ * the way runLine reads lines (comments, empty lines and what follows `X`/`q` are not commands).
+ */
+export function unservedCommands(script: string): string[] {
+  const served = new Set<string>(UMKA_SHELL_COMMANDS);
+  const out = new Set<string>();
+  for (const line of script.split('\n')) {
+    if (line === 'X' || line === 'q') break;
+    if (line === '' || line[0] === '#' || line[0] === '\r') continue;
+    const word = line.split(/[ \t\n\r]+/).find((w) => w !== '');
+    if (word !== undefined && !served.has(word)) out.add(word);
+  }
+  return [...out];
+}
+
 /**
  * umka_shell's command interpreter over a UmkaSession: echoes each line after its prompt, stops
  * at an empty line, `X` or `q`, skips comments, and runs the file-system commands UMKa's tests
@@ -49,7 +83,7 @@ type Command = (argv: string[]) => void;
 export class UmkaShell {
   private cwdChanged = true;
   private shownDir = '/';
-  private readonly commands: Record<string, Command>;
+  private readonly commands: Record<UmkaShellCommand, Command>;
 
   constructor(
     private readonly session: UmkaSession,
@@ -97,8 +131,9 @@ export class UmkaShell {
     if (line === '' || line[0] === '#' || line[0] === '\r') return true;
     const argv = line.split(/[ \t\n\r]+/).filter((w) => w !== '');
     if (!argv.length) return true;
-    const command = this.commands[argv[0]];
-    if (command) command(argv);
+    // Own keys only: a script word like `toString` is an unknown command, not Object's method.
+    const name = argv[0];
+    if (Object.hasOwn(this.commands, name)) this.commands[name as UmkaShellCommand](argv);
     else this.out(`unknown command: ${argv[0]}\n`);
     return true;
   }

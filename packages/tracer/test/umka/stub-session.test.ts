@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assemble } from '@fasmcov/fas';
-import { runUmkaScript, UmkaSession } from '@fasmcov/tracer';
+import { runUmkaScript, UmkaSession, UMKA_SHELL_COMMANDS, unservedCommands } from '@fasmcov/tracer';
 
 // fasmcov's UMKa session and shell against a small fasm kernel with umka.o's entry points
 // (stub-kernel.asm): runs without a KolibriOS or UMKa checkout. The expected transcripts follow
@@ -141,6 +141,24 @@ describe('UMKa shell on a stub kernel', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('takes a word that names an Object method for an unknown command', () => {
+    const t = run('umka_boot\ntoString\nconstructor 1\n');
+    expect(t.split('\n').slice(1, 5)).toEqual([
+      '/> toString',
+      'unknown command: toString',
+      '/> constructor 1',
+      'unknown command: constructor',
+    ]);
+  });
+
+  it('lists the commands a script uses that it does not serve', () => {
+    expect(unservedCommands('umka_boot\n#i40\n\n  ls70 /\nnet_open 1\ni40 2\nnet_open\nq\nfoo\n')).toEqual([
+      'net_open',
+      'i40',
+    ]);
+    expect(unservedCommands(UMKA_SHELL_COMMANDS.join('\n'))).toEqual([]);
   });
 
   it('refuses images of unknown format like umka_shell', () => {
