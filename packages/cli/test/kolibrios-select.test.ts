@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { selectTests, whyNotRunnable } from '../src/commands/kolibrios';
+import { COVERAGE_SCHEMA } from '@fasmcov/report';
+import { fsTotalLine, selectTests, whyNotRunnable } from '../src/commands/kolibrios';
 
 // `fasmcov kolibrios --tests all` walks UMKa's whole test/ folder: what it cannot run (a partial
 // checkout, a script for the mouse or the network) is a skip with the reason, not an abort.
@@ -55,5 +56,31 @@ describe('kolibrios test selection', () => {
     expect(whyNotRunnable(path.join(umka, 'test', 't001'))).toBe(
       "not a file-system test: uses set_mouse_pos_screen, i40, which fasmcov's shell does not serve",
     );
+  });
+});
+
+describe('kolibrios coverage lines', () => {
+  it('totals the fs/ files only: lines and both arms of each branch', () => {
+    const line = (n: number, hits: number) => ({ line: n, hits, instructions: hits });
+    const text = fsTotalLine('t062', {
+      schema: COVERAGE_SCHEMA,
+      test: 't062',
+      files: [
+        {
+          path: 'kernel/trunk/fs/fat.inc',
+          lines: [line(1, 3), line(2, 0), line(3, 1)],
+          branches: [{ line: 3, index: 0, taken: 2, notTaken: 0 }],
+          functions: [],
+        },
+        {
+          path: 'kernel/trunk/fs/xfs.asm',
+          lines: [line(1, 0)],
+          branches: [{ line: 1, index: 0, taken: 0, notTaken: 0 }],
+          functions: [],
+        },
+        { path: 'kernel/trunk/blkdev/disk.inc', lines: [line(1, 5)], branches: [], functions: [] },
+      ],
+    });
+    expect(text).toBe('t062: kernel/trunk/fs lines 2/4 (50.0%), branch arms 1/4 (25.0%)');
   });
 });

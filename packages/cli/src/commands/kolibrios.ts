@@ -24,6 +24,7 @@ import {
   filterFiles,
   mergeByTest,
   mergeCoverage,
+  summarize,
   summarizeFile,
   writeReports,
   type CoverageDocument,
@@ -148,7 +149,7 @@ export function outcomeLine(o: UmkaTestOutcome): string {
 
 const pct = (covered: number, total: number) => (total ? ((100 * covered) / total).toFixed(1) : '-');
 
-/** One line per file, fs/*.inc first: `path  lines a/b (p%)  branches c/d (q%)`. */
+/** One line per file, fs/*.inc first: `path  lines a/b (p%)  branch arms c/d (q%)`. */
 export function coverageLines(doc: CoverageDocument): string[] {
   const files = [...doc.files].sort((x, y) => {
     const fx = /\/fs\/[^/]+\.inc$/.test(x.path) ? 0 : 1;
@@ -159,7 +160,7 @@ export function coverageLines(doc: CoverageDocument): string[] {
     const s = summarizeFile(f);
     return (
       `${f.path}  lines ${s.lines.covered}/${s.lines.total} (${pct(s.lines.covered, s.lines.total)}%)` +
-      `  branches ${s.branches.covered}/${s.branches.total} (${pct(s.branches.covered, s.branches.total)}%)`
+      `  branch arms ${s.branches.covered}/${s.branches.total} (${pct(s.branches.covered, s.branches.total)}%)`
     );
   });
 }
@@ -380,9 +381,22 @@ function writeCoverage(outcomes: UmkaTestOutcome[], fas: FasFile, opts: Kolibrio
   if (!docs.length) return;
   const perTest = filterFiles(mergeByTest(docs), ['kernel/trunk/**'], []);
   writeReports(perTest, { root, outDir: opts.output, reporters: ['lcov', 'asm-html', 'json'] });
-  const lines = coverageLines(mergeCoverage(perTest)).filter((l) => /\/fs\//.test(l));
+  const merged = mergeCoverage(perTest);
+  const lines = coverageLines(merged).filter((l) => /\/fs\//.test(l));
   process.stdout.write(`coverage of kernel/trunk/fs (merged; report in ${opts.output}):\n`);
   for (const l of lines) process.stdout.write(`  ${l}\n`);
+  process.stdout.write(`  ${fsTotalLine('all tests', merged)}\n`);
+  if (perTest.length > 1)
+    for (const d of perTest) process.stdout.write(`  ${fsTotalLine(d.test ?? '-', d)}\n`);
+}
+
+/** `<label>: kernel/trunk/fs lines a/b (p%), branch arms c/d (q%)` over the fs/ files only. */
+export function fsTotalLine(label: string, doc: CoverageDocument): string {
+  const s = summarize({ ...doc, files: doc.files.filter((f) => /(^|\/)fs\/[^/]+$/.test(f.path)) });
+  return (
+    `${label}: kernel/trunk/fs lines ${s.lines.covered}/${s.lines.total} (${pct(s.lines.covered, s.lines.total)}%), ` +
+    `branch arms ${s.branches.covered}/${s.branches.total} (${pct(s.branches.covered, s.branches.total)}%)`
+  );
 }
 
 export function registerKolibrios(program: Command): void {
