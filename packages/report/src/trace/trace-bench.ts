@@ -1,7 +1,8 @@
 // `fasmcov bench trace`: what each branch recorder costs on the emulator, measured side by side on
 // kernel-like workloads (the `bench cpu` fasm workloads and the bundled kernel listing a FAT32
-// folder), each configuration alternated with the others and repeated; then PT size and decode
-// speed on a small loop.
+// folder), each configuration alternated with the others, run in a process of its own and
+// repeated; then PT size and decode speed on a small loop.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,12 +13,8 @@ import {
   CPU_WORKLOADS,
   Cpu,
   type CpuWorkload,
-  KernelSession,
-  LinuxProcess,
   Memory,
   PtEncoder,
-  RunRecorder,
-  ScriptRunner,
   type TraceKind,
   buildKernel,
   classifyInstruction,
@@ -25,24 +22,14 @@ import {
 } from '@fasmcov/tracer';
 import { CodeImage } from './code-image';
 import { decodeFlow } from './pt-flow-decoder';
+import type { ChildResult } from './trace-bench-child';
+import { type WorkloadSpec, specToJson } from './trace-bench-workload';
 
 interface BenchLog {
   log: (line: string) => void;
   args: string[];
   /** The repository: the workloads' fasm sources, the kernel and the fixtures. */
   repo: string;
-}
-
-/** One timed run: what the guest printed and how many instructions it retired. */
-interface TimedRun {
-  ms: number;
-  instructions: number;
-  output: string;
-}
-
-interface Workload {
-  name: string;
-  run: (traces: TraceKind[], dir: string) => TimedRun;
 }
 
 /** A recorder configuration; `bare` compiles blocks without branch reporting (no recorder possible). */
@@ -61,10 +48,13 @@ const CONFIGS: Config[] = [
   { name: 'edges+lbr+pt', traces: ['edges', 'lbr', 'pt'] },
 ];
 
+/** Runs per child process: the first warms V8 up, the others are timed. */
+const RUNS_PER_CHILD = 3;
+
 const MARKER = Buffer.from('FASMCOV-PASSES:', 'latin1');
 
 /** The emulated build of a `bench cpu` workload with its pass count patched in. */
-function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string): Uint8Array {
+function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string): WorkloadSpec {
   const out = path.join(dir, `${w.name}.elf`);
   assemble(path.join(repo, 'packages/tracer/src/bench/asm/emulated.asm'), {
     output: out,
@@ -74,42 +64,13 @@ function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string
   const at = bytes.indexOf(MARKER);
   if (at < 0) throw new Error(`${w.name}: pass-count marker not found`);
   bytes.writeUInt32LE(passes, at + MARKER.length);
-  return new Uint8Array(bytes);
+  fs.writeFileSync(out, bytes);
+  return { kind: 'linux', name: w.name, elf: out };
 }
 
-/** A `bench cpu` workload run as a Linux process, recorded as `fasmcov exec` records it. */
-function linuxWorkload(repo: string, w: CpuWorkload, scale: number, dir: string): Workload {
-  const bytes = buildWorkload(repo, w, Math.max(1, Math.round(w.repeat * scale)), dir);
-  return {
-    name: w.name,
-    run: (traces, runDir) => {
-      const output: Buffer[] = [];
-      const p = new LinuxProcess(bytes, w.name, {
-        argv: [w.name],
-        stdio: { readStdin: () => 0, write: (_fd, b) => void output.push(Buffer.from(b)) },
-      });
-      const { cpu, memory, images } = p.machine;
-      const rec = traces.length
-        ? new RunRecorder(images, memory, { dir: runDir, test: w.name, traces })
-        : undefined;
-      const t0 = performance.now();
-      rec?.attach(cpu);
-      const r = p.run();
-      rec?.finish(cpu.eip, cpu.instructionsRetired, { kind: 'exit', status: r.exitCode });
-      const ms = performance.now() - t0;
-      return { ms, instructions: r.instructions, output: Buffer.concat(output).toString('hex') };
-    },
-  };
-}
-
-/**
- * The bundled kernel runs the fat32-many fixture's listing and reads, `rounds` times over, wired to
- * the recorders as `fasmcov run` wires them; the timing covers the script lines and the recorder's
- * finish, not loading the kernel.
- */
-function kernelWorkload(repo: string, rounds: number, dir: string): Workload {
+/** The bundled kernel runs the fat32-many fixture's listing and reads, `rounds` times over. */
+function kernelWorkload(repo: string, rounds: number, dir: string): WorkloadSpec {
   const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
-  const kernel = fs.readFileSync(k.object);
   const f = prepareFixture(
     path.join(repo, 'fixtures/fs/fat32-many'),
     path.join(repo, 'fixtures/images'),
@@ -119,51 +80,30 @@ function kernelWorkload(repo: string, rounds: number, dir: string): Workload {
   const body = f.lines.filter((l) => l.command.kind !== 'disk_add');
   const lines = [...setup, ...Array.from({ length: rounds }, () => body).flat()];
   return {
+    kind: 'kernel',
     name: 'kernel-fat32-ls',
-    run: (traces, runDir) => {
-      const session = new KernelSession(kernel, k.object, { maxInstructions: 1e12 });
-      const { cpu, memory, images } = session.machine;
-      const rec = traces.length
-        ? new RunRecorder(images, memory, { dir: runDir, test: 'kernel', traces, hostCallTail: 1 })
-        : undefined;
-      let attached = false;
-      session.beforeCall = (address) => {
-        if (!rec) return;
-        if (attached) return rec.resume(address);
-        cpu.eip = address;
-        rec.attach(cpu);
-        attached = true;
-      };
-      const out: string[] = [];
-      const runner = new ScriptRunner(
-        session,
-        { script: f.script, imageDir: f.imageDir, fileDir: f.fileDir },
-        (l) => out.push(l),
-      );
-      try {
-        const before = session.instructions;
-        const t0 = performance.now();
-        runner.runAll(lines);
-        rec?.finish(session.machine.host.returnAddress, cpu.instructionsRetired, { kind: 'exit', status: 0 });
-        const ms = performance.now() - t0;
-        return { ms, instructions: session.instructions - before, output: out.join('\n') };
-      } finally {
-        session.close();
-      }
-    },
+    object: k.object,
+    script: f.script,
+    imageDir: f.imageDir,
+    fileDir: f.fileDir,
+    lines,
   };
 }
 
-/** Runs `w` in configuration `c` (FASMCOV_JIT_BRANCHES=0 is read when a Cpu is made). */
-function runConfig(w: Workload, c: Config, dir: string): TimedRun {
-  const saved = process.env.FASMCOV_JIT_BRANCHES;
-  if (c.bare) process.env.FASMCOV_JIT_BRANCHES = '0';
-  try {
-    return w.run(c.traces, path.join(dir, `run-${w.name}-${c.name}`));
-  } finally {
-    if (saved === undefined) delete process.env.FASMCOV_JIT_BRANCHES;
-    else process.env.FASMCOV_JIT_BRANCHES = saved;
-  }
+/** Measures `c` on the workload in `specFile` in a new process (FASMCOV_JIT_BRANCHES=0 for `bare`). */
+function runChild(specFile: string, c: Config, dir: string): ChildResult {
+  const env = { ...process.env };
+  if (c.bare) env.FASMCOV_JIT_BRANCHES = '0';
+  else delete env.FASMCOV_JIT_BRANCHES;
+  const child = path.join(__dirname, 'trace-bench-child.js');
+  const traces = c.traces.length ? c.traces.join(',') : '-';
+  const r = spawnSync(process.execPath, [child, specFile, traces, String(RUNS_PER_CHILD), dir], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) throw new Error(r.stderr.trim() || `bench trace child exited with ${r.status}`);
+  return JSON.parse(r.stdout) as ChildResult;
 }
 
 const median = (xs: number[]): number => {
@@ -180,25 +120,26 @@ interface WorkloadResult {
 }
 
 /**
- * Every configuration once per round, in a rotated order (so none always runs first or right after
- * the same one), `rounds` rounds after a warm-up round; checks that every configuration retires the
- * same instructions and prints the same output.
+ * Every configuration once per round, each in a process of its own, in a rotated order (so none
+ * always runs first or right after the same one); checks that every configuration retires the same
+ * instructions and prints the same output.
  */
-function measure(w: Workload, rounds: number, dir: string, log: (l: string) => void): WorkloadResult {
+function measure(w: WorkloadSpec, rounds: number, dir: string, log: (l: string) => void): WorkloadResult {
+  const specFile = path.join(dir, `${w.name}.json`);
+  fs.writeFileSync(specFile, specToJson(w));
   const ms: Record<string, number[]> = {};
   const ratios: Record<string, number[]> = {};
-  let ref: TimedRun | undefined;
-  for (let round = -1; round < rounds; round++) {
+  let ref: ChildResult | undefined;
+  for (let round = 0; round < rounds; round++) {
     const times = new Map<string, number>();
     for (let j = 0; j < CONFIGS.length; j++) {
-      const c = CONFIGS[(j + Math.max(round, 0)) % CONFIGS.length];
-      const r = runConfig(w, c, dir);
+      const c = CONFIGS[(j + round) % CONFIGS.length];
+      const r = runChild(specFile, c, path.join(dir, `run-${w.name}-${c.name}`));
       ref ??= r;
       if (r.instructions !== ref.instructions || r.output !== ref.output)
         throw new Error(`${w.name} with ${c.name}: the run differs from the one without recorders`);
-      times.set(c.name, r.ms);
+      times.set(c.name, median(r.ms));
     }
-    if (round < 0) continue; // warm-up: V8 compiles the emulator and the recorders
     const base = times.get('none') as number;
     for (const [name, t] of times) {
       (ms[name] ??= []).push(t);
@@ -271,11 +212,14 @@ export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
   if (!(scale > 0)) throw new Error(`bench trace: bad scale '${ctx.args[0]}'`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-trace-bench-'));
   try {
-    const workloads = CPU_WORKLOADS.map((w) => linuxWorkload(ctx.repo, w, scale, dir));
+    const workloads = CPU_WORKLOADS.map((w) =>
+      buildWorkload(ctx.repo, w, Math.max(1, Math.round(w.repeat * scale)), dir),
+    );
     workloads.push(kernelWorkload(ctx.repo, Math.max(1, Math.round(40 * scale)), dir));
     ctx.log(
-      `trace: median ms of ${rounds} rounds (configurations alternated), and the median per-round ` +
-        `overhead against 'none' (no recorder; 'no-hook-code' compiles blocks without branch reporting)`,
+      `trace: median ms of ${rounds} rounds (configurations alternated, each in a new process timing ` +
+        `${RUNS_PER_CHILD - 1} runs after a warm-up run), and the median per-round overhead against ` +
+        `'none' (no recorder; 'no-hook-code' compiles blocks without branch reporting)`,
     );
     const result: Record<string, unknown> = {};
     for (const w of workloads) result[w.name] = measure(w, rounds, dir, ctx.log);
