@@ -8,6 +8,7 @@
 // state in small integers and typed arrays, and stores packet bytes straight into the sink's
 // buffer (one room check per packet, not a call per byte).
 import { BRANCH } from '../cpu/constants';
+import { PT_RET_STACK, type TntSink, registerInlineHook } from '../cpu/jit/engine';
 import type { ChunkSink } from './byte-sink';
 import { LONG_TNT_MAX, PT, SHORT_TNT_MAX, writeExt, writeLongTnt, writeModeExec, writePsb } from './packets';
 import { writeShortTnts } from './tnt-cache';
@@ -47,23 +48,28 @@ export interface PtEncoderOptions {
 export const DEFAULT_PSB_INTERVAL = 16 * 1024;
 
 /** Depth of the return-address stack, as libipt's (it keeps the newest 64). */
-const RET_STACK = 64;
+const RET_STACK = PT_RET_STACK;
 /** Slots of the direct-mapped cache of call-instruction lengths. */
 const LEN_CACHE = 4096;
 
 const { COND_TAKEN, COND_NOT_TAKEN, JMP, CALL, CALL_INDIRECT, RET, FAULT } = BRANCH;
 
-export class PtEncoder {
+export class PtEncoder implements TntSink {
   private readonly psbInterval: number;
   private readonly longTnt: boolean;
   /** Traced ranges as sorted [start, end) pairs; empty: everything. */
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
-  /** The traced range holding the latest target: most branches stay in it. */
-  private lo = 0;
-  private hi = 2 ** 32;
+  /** The traced range holding the latest target, [lo, hi): most branches stay in it. */
+  lo = 0;
+  hi = 2 ** 32;
 
   private started = false;
+  /**
+   * Tracing is enabled (IA32_RTIT_CTL.TraceEn): between enable() and disable(), whether or not
+   * the IP is in the traced ranges; a branch into them then starts the packets.
+   */
+  private traceEn = false;
   private nextPsbAt = 0;
   /** A MODE.Exec was sent since the last PSB (SDM: it may then be left out at a TIP.PGE). */
   private modeSent = false;
@@ -71,25 +77,28 @@ export class PtEncoder {
   private lastIp = 0;
 
   /** Pending TNT bits, the oldest highest; a double in long-TNT mode (up to 47 bits). */
-  private tntBits = 0;
-  private tntCount = 0;
+  tntBits = 0;
+  tntCount = 0;
+  /** See TntSink.tntRoom. */
+  tntRoom = 0;
 
   private readonly insnLength: ((address: number) => number) | undefined;
   private readonly lenKeys = new Uint32Array(LEN_CACHE);
   /** 0: empty slot (no instruction is 0 bytes long). */
   private readonly lenValues = new Uint8Array(LEN_CACHE);
-  private readonly retStack = new Uint32Array(RET_STACK);
-  private retTop = 0;
-  private retCount = 0;
+  readonly retStack = new Uint32Array(RET_STACK);
+  retTop = 0;
+  retCount = 0;
+  readonly retCompression: boolean;
 
   /** Tracing is on and the current IP is inside the traced ranges. */
-  enabled = false;
+  on = false;
 
   /** Bound branch hook for `Cpu.branchHook`. */
   readonly hook: (from: number, to: number, kind: number) => void;
 
   constructor(
-    private readonly sink: ChunkSink,
+    readonly sink: ChunkSink,
     opts: PtEncoderOptions = {},
   ) {
     this.psbInterval = opts.psbInterval ?? DEFAULT_PSB_INTERVAL;
@@ -101,7 +110,10 @@ export class PtEncoder {
     this.ends = Float64Array.from(ranges, (r) => r[1]);
     if (ranges.length > 0) this.hi = 0; // nothing located yet
     this.insnLength = opts.retCompression?.insnLength;
+    this.retCompression = this.insnLength !== undefined;
     this.hook = (from, to, kind) => this.branch(from, to, kind);
+    // Compiled code appends short TNTs itself (TntSink); long-TNT bits do not fit its int32s.
+    if (!this.longTnt) registerInlineHook(this.hook, { pt: this });
   }
 
   inRange(ip: number): boolean {
@@ -125,7 +137,9 @@ export class PtEncoder {
   /** Tracing starts (or resumes after a host call) with the instruction at `ip`. */
   enable(ip: number): void {
     ip >>>= 0;
-    if (this.enabled || !this.inRange(ip)) return;
+    this.tntRoom = 0;
+    this.traceEn = true;
+    if (this.on || !this.inRange(ip)) return;
     if (!this.started) {
       this.started = true;
       this.psb();
@@ -133,7 +147,7 @@ export class PtEncoder {
     }
     if (!this.modeSent) this.mode();
     this.ipPacket(PT.TIP_PGE, ip, true);
-    this.enabled = true;
+    this.on = true;
   }
 
   /**
@@ -141,11 +155,13 @@ export class PtEncoder {
    * FUP(ip) + TIP.PGD with the IP suppressed, an asynchronous disable in libipt's terms.
    */
   disable(ip: number): void {
-    if (!this.enabled) return;
+    this.tntRoom = 0;
+    this.traceEn = false;
+    if (!this.on) return;
     this.flushTnt();
     this.ipPacket(PT.FUP, ip >>> 0, true);
     this.sink.writeByte(PT.TIP_PGD);
-    this.enabled = false;
+    this.on = false;
   }
 
   /** Ends the trace: stops tracing before `nextIp`. */
@@ -154,23 +170,13 @@ export class PtEncoder {
     this.flushTnt();
   }
 
-  /**
-   * A conditional branch at some address went to `to`; `taken` is 1 or 0. The same as
-   * `branch(from, to, COND_TAKEN / COND_NOT_TAKEN)` without the dispatch on the kind, for
-   * compiled code that knows the kind of its branch.
-   */
-  cond(to: number, taken: number): void {
-    to >>>= 0;
-    if (this.enabled && to >= this.lo && to < this.hi) this.tnt(taken, to);
-    else this.branch(0, to, taken ? COND_TAKEN : COND_NOT_TAKEN);
-  }
-
   /** Control went from the instruction at `from` to `to`; `kind` is a BRANCH value. */
   branch(from: number, to: number, kind: number): void {
     to >>>= 0;
-    if (!this.enabled) {
+    this.tntRoom = 0;
+    if (!this.on) {
       // Entering the traced ranges (a return from a filtered-out routine, an interrupt handler).
-      if (this.started && this.inRange(to)) this.enable(to);
+      if (this.traceEn && this.inRange(to)) this.enable(to);
       return;
     }
     if (to >= this.lo && to < this.hi) {
@@ -216,7 +222,7 @@ export class PtEncoder {
     this.flushTnt();
     if (kind === FAULT) this.ipPacket(PT.FUP, from, false);
     this.ipPacket(PT.TIP_PGD, to, true);
-    this.enabled = false;
+    this.on = false;
   }
 
   /**
@@ -255,15 +261,20 @@ export class PtEncoder {
       return;
     }
     const bits = (this.tntBits << 1) | bit;
-    if (++this.tntCount === SHORT_TNT_MAX) {
-      const s = this.sink;
-      s.room(1);
-      // Six bits under the stop bit at bit 7; bit 0 = 0 says short TNT.
-      s.buf[s.pos++] = 0x80 | (bits << 1);
-      this.tntBits = 0;
-      this.tntCount = 0;
-      if (s.length >= this.nextPsbAt) this.psbPlus(to);
-    } else this.tntBits = bits;
+    if (++this.tntCount === SHORT_TNT_MAX) this.tntFull(bits, to);
+    else this.tntBits = bits;
+  }
+
+  /** Six TNT bits are pending after a branch to `to`: one short TNT, and PSB+ when it is due. */
+  tntFull(bits: number, to: number): void {
+    const s = this.sink;
+    s.room(1);
+    // Six bits under the stop bit at bit 7; bit 0 = 0 says short TNT.
+    s.buf[s.pos++] = 0x80 | (bits << 1);
+    this.tntBits = 0;
+    this.tntCount = 0;
+    if (s.length >= this.nextPsbAt) this.psbPlus(to >>> 0);
+    this.tntRoom = Math.max(0, Math.min(s.buf.length - s.pos, this.nextPsbAt - s.length - 1));
   }
 
   /** Writes the pending TNT bits (fewer than a full packet's worth) as short TNTs. */

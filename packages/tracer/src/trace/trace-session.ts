@@ -25,19 +25,20 @@ function allOf(hooks: BranchHook[]): BranchHook {
 
 /**
  * What compiled code may do instead of calling every hook: stand in for those registered (at most
- * one edge sink and one ring) and call the others (PT, filtered LBRs) as `rest`.
+ * one edge sink, one ring and one PT encoder) and call the others (filtered LBRs) as `rest`.
  */
 function combinedTarget(hooks: BranchHook[]): InlineBranchTarget {
   const target: InlineBranchTarget = {};
   const rest: BranchHook[] = [];
   for (const h of hooks) {
     const t = inlineTargetOf(h);
-    if (t === undefined || (t.edges && target.edges) || (t.ring && target.ring)) {
+    if (t === undefined || (t.edges && target.edges) || (t.ring && target.ring) || (t.pt && target.pt)) {
       rest.push(h);
       continue;
     }
     target.edges ??= t.edges;
     target.ring ??= t.ring;
+    target.pt ??= t.pt;
     if (t.rest) rest.push(t.rest);
   }
   if (rest.length) target.rest = rest.length === 1 ? rest[0] : allOf(rest);

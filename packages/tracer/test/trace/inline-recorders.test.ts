@@ -14,15 +14,17 @@ import {
   LbrRecorder,
   type LbrEntry,
   PtEncoder,
+  type PtEncoderOptions,
   TraceSession,
+  classifyInstruction,
   type TraceTargets,
 } from '@fasmcov/tracer';
 import { registerInlineHook } from '../../src/cpu/jit/engine';
 import { CODE, DATA } from '../cpu/helpers';
 import { compileEagerly, loadOnce, runOutcome } from '../cpu/jit-helpers';
 
-/** Recorders for one run (fresh each time: every run gets its own). */
-type MakeTargets = () => TraceTargets;
+/** Recorders for one run (fresh each time: every run gets its own) on `cpu`. */
+type MakeTargets = (cpu: Cpu) => TraceTargets;
 
 interface Recorded {
   /** After each slice: the outcome, the edge document and the LBR ring. */
@@ -63,7 +65,7 @@ const ptSinks = new WeakMap<PtEncoder, BufferSink>();
 function record(src: string, jit: boolean, make: MakeTargets, o: RunOptions = {}): Recorded {
   const cpu = loadOnce(src);
   cpu.jit = jit;
-  const t = make();
+  const t = make(cpu);
   const calls = countHookCalls(t);
   if (o.hostCall) {
     const f = o.hostCall;
@@ -91,27 +93,50 @@ function same(src: string, make: MakeTargets, o: RunOptions = {}): Recorded {
   expect(got.slices.length).toBe(want.slices.length);
   got.slices.forEach((s, k) => expect({ slice: k, ...s }).toEqual({ slice: k, ...want.slices[k] }));
   expect(got.pt).toEqual(want.pt);
-  // The runs did something, and the JIT stood in for most of the hook calls.
+  // The runs did something, and the JIT stood in for most of the hook calls (or, for a recorder
+  // it cannot stand in for, made every one).
   const last = want.slices[want.slices.length - 1];
-  expect((last.edges?.edges.length ?? 0) + (last.lbr?.length ?? 0)).toBeGreaterThan(0);
-  expect(got.hookCalls).toBeLessThan(want.hookCalls);
+  expect((last.edges?.edges.length ?? 0) + (last.lbr?.length ?? 0) + (want.pt?.length ?? 0)).toBeGreaterThan(
+    0,
+  );
+  if (hookedEveryBranch.has(make)) expect(got.hookCalls).toBe(want.hookCalls);
+  else expect(got.hookCalls).toBeLessThan(want.hookCalls);
   return got;
 }
+
+/** Targets compiled code calls the hook for at every branch. */
+const hookedEveryBranch = new WeakSet<MakeTargets>();
+const ptLongTnt: MakeTargets = () => ({ pt: ptToBuffer({ longTnt: true }) });
+hookedEveryBranch.add(ptLongTnt);
 
 const edgesOnly: MakeTargets = () => ({ edges: new EdgeRecorder() });
 const lbrOnly: MakeTargets = () => ({ lbr: new LbrRecorder({ depth: 8 }) });
 const both: MakeTargets = () => ({ edges: new EdgeRecorder(), lbr: new LbrRecorder({ depth: 5 }) });
-const ptToBuffer = (): PtEncoder => {
+const ptToBuffer = (o: PtEncoderOptions = {}): PtEncoder => {
   const sink = new BufferSink();
-  const pt = new PtEncoder(sink, { psbInterval: 256 });
+  const pt = new PtEncoder(sink, { psbInterval: 256, ...o });
   ptSinks.set(pt, sink);
   return pt;
 };
+/** PT with return compression (call lengths read from the CPU's memory) and address filters. */
+const ptFiltered =
+  (ranges: Array<{ start: number; end: number }>): MakeTargets =>
+  (cpu) => ({
+    pt: ptToBuffer({
+      ranges,
+      retCompression: { insnLength: (a) => classifyInstruction((x) => cpu.memory.read8(x), a).length },
+    }),
+  });
 const CONFIGS: Array<[string, MakeTargets]> = [
   ['edges', edgesOnly],
   ['lbr', lbrOnly],
   ['edges + lbr', both],
-  ['edges + lbr + pt', () => ({ ...both(), pt: ptToBuffer() })],
+  ['edges + lbr + pt', (cpu) => ({ ...both(cpu), pt: ptToBuffer() })],
+  ['pt', () => ({ pt: ptToBuffer() })],
+  // Long TNTs are not fed in place: the hook is called for every branch.
+  ['pt, long TNT', ptLongTnt],
+  ['pt, return compression', ptFiltered([{ start: 0, end: 2 ** 32 }])],
+
   [
     'edges + call-stack lbr',
     () => ({ edges: new EdgeRecorder(), lbr: new LbrRecorder({ select: LBR_CALLSTACK_SELECT }) }),
@@ -156,9 +181,21 @@ const MIXED = [
 describe('inline branch recording (compiled code counting for the recorders)', () => {
   compileEagerly();
 
+  // MIXED's routines f and g start at CODE + 0x3c: filtered out, calls to them leave the traced
+  // range and returns enter it; filtered in, only they are traced.
+  const FILTERED: Array<[string, MakeTargets]> = [
+    ['pt, return compression, the routines filtered out', ptFiltered([{ start: CODE, end: CODE + 0x3c }])],
+    ['pt, return compression, only the routines', ptFiltered([{ start: CODE + 0x3c, end: CODE + 0x1000 }])],
+  ];
   test.each(CONFIGS)('%s: the same documents and rings after every slice', (_name, make) => {
     same(MIXED, make);
     for (const budget of [1, 3, 7, 50]) same(MIXED, make, { budget });
+  });
+
+  // (Slices of one instruction would leave the routines' blocks nothing but their `ret`.)
+  test.each(FILTERED)('%s: the same trace after every slice', (_name, make) => {
+    same(MIXED, make);
+    for (const budget of [7, 50]) same(MIXED, make, { budget });
   });
 
   test('self-modifying code: patched immediates and branch targets recompile blocks mid-run', () => {
@@ -252,7 +289,7 @@ describe('inline branch recording (compiled code counting for the recorders)', (
       const cpu = loadOnce(src);
       current = cpu;
       cpu.jit = jit;
-      const t = make();
+      const t = make(cpu);
       new TraceSession(t).attach(cpu);
       const slices: Recorded['slices'] = [];
       for (let s = 0; s < 1000; s++) {

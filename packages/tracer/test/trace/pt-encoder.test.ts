@@ -54,25 +54,55 @@ const opts = (extra: PtEncoderOptions = {}): PtEncoderOptions => ({
   ...extra,
 });
 
-function encode(evs: Event[], o: PtEncoderOptions, useCond: boolean, sink = new BufferSink()): BufferSink {
+/** What compiled code does with a static branch (Gen.pt), through the TntSink members. */
+function viaTntSink(pt: PtEncoder, e: Event): void {
+  const inside = pt.on && e.to >= pt.lo && e.to < pt.hi;
+  if (e.kind === BRANCH.COND_TAKEN || e.kind === BRANCH.COND_NOT_TAKEN) {
+    if (!inside) return pt.branch(e.from, e.to, e.kind);
+    const tb = (pt.tntBits << 1) | (e.kind === BRANCH.COND_TAKEN ? 1 : 0);
+    if (++pt.tntCount < 6) pt.tntBits = tb;
+    else if (pt.tntRoom > 0) {
+      pt.tntRoom--;
+      pt.sink.buf[pt.sink.pos++] = 0x80 | (tb << 1);
+      pt.tntBits = pt.tntCount = 0;
+    } else pt.tntFull(tb, e.to);
+  } else if (e.kind !== BRANCH.JMP || !inside) pt.branch(e.from, e.to, e.kind);
+}
+
+function encodeInto(evs: Event[], o: PtEncoderOptions, tntSink: boolean, sink: BufferSink | FileSink): void {
   const pt = new PtEncoder(sink, o);
   pt.enable(0x1000);
   for (const e of evs) {
-    const conditional = e.kind === BRANCH.COND_TAKEN || e.kind === BRANCH.COND_NOT_TAKEN;
-    if (useCond && conditional) pt.cond(e.to, e.kind === BRANCH.COND_TAKEN ? 1 : 0);
+    if (tntSink) viaTntSink(pt, e);
     else pt.branch(e.from, e.to, e.kind);
   }
   pt.finish(0x1000);
+}
+
+function encode(evs: Event[], o: PtEncoderOptions, tntSink: boolean): BufferSink {
+  const sink = new BufferSink();
+  encodeInto(evs, o, tntSink, sink);
   return sink;
 }
 
 describe('PtEncoder entry points and sinks', () => {
-  test.each([1, 2, 3])('cond(to, taken) writes what branch(from, to, kind) writes (seed %i)', (seed) => {
+  test.each([1, 2, 3])('the TntSink path writes what branch(from, to, kind) writes (seed %i)', (seed) => {
     const evs = events(seed, 5000);
     const viaBranch = encode(evs, opts(), false).toBytes();
     const viaCond = encode(evs, opts(), true).toBytes();
     expect(viaBranch.length).toBeGreaterThan(1000);
     expect(Buffer.from(viaCond).equals(Buffer.from(viaBranch))).toBe(true);
+  });
+
+  test('the TntSink path into a FileSink in 64-byte chunks: the same bytes', () => {
+    const evs = events(11, 20000);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-sink-')), 'trace.pt');
+    const fileSink = new FileSink(file, 64);
+    encodeInto(evs, opts(), true, fileSink);
+    fileSink.close();
+    const inMemory = encode(evs, opts(), false).toBytes();
+    expect(fileSink.length).toBe(inMemory.length);
+    expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(inMemory))).toBe(true);
   });
 
   test.each([false, true])('a FileSink in 64-byte chunks holds the same bytes (long TNT %s)', (longTnt) => {

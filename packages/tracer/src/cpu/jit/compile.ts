@@ -2,7 +2,7 @@ import type { Cpu } from '../cpu';
 import type { Handler, Insn } from '../decode/insn';
 import { GuestFault } from '../fault';
 import { PARITY } from '../flags';
-import type { BranchHook, BranchRing, EdgeCounters } from './engine';
+import type { BranchHook, BranchRing, EdgeCounters, TntSink } from './engine';
 import { Gen, SYNC } from './gen';
 import { type BlockCtx, type Plan, planFor } from './ops';
 
@@ -47,9 +47,9 @@ export interface BlockEnv {
   /** Bumped whenever compiled code is invalidated. */
   epoch: number;
   readonly counters: EdgeCounters;
-  readonly reportBranches: boolean;
   inl: BranchHook | undefined;
   ring: BranchRing | undefined;
+  pt: TntSink | undefined;
   rest: BranchHook | undefined;
 }
 
@@ -121,8 +121,8 @@ function deadFlags(plans: Plan[]): boolean[] {
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
-function source(f: Formed, ctx: BlockCtx, env: BlockEnv): { text: string; exits: number } {
-  const g = new Gen(ctx.loop, deadFlags(f.plans), env.reportBranches ? env.counters : undefined);
+function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text: string; exits: number } {
+  const g = new Gen(ctx.loop, deadFlags(f.plans), env.counters, shape);
   const body: string[] = g.out;
   let faults = false;
   f.plans.forEach((p, k) => {
@@ -166,12 +166,15 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv): { text: string; exits:
   return { text, exits: g.exits };
 }
 
-/** Compiles the block starting at `start`, or returns undefined when nothing there can be fetched. */
-export function compileBlock(cpu: Cpu, start: number, env: BlockEnv): Block | undefined {
+/**
+ * Compiles the block starting at `start`, reporting its branches as `shape` (a SHAPE value) says,
+ * or returns undefined when nothing there can be fetched.
+ */
+export function compileBlock(cpu: Cpu, start: number, env: BlockEnv, shape: number): Block | undefined {
   const ctx: BlockCtx = { start, n: 0, loop: false };
   const f = form(cpu, start, ctx);
   if (f === undefined) return undefined;
-  const { text, exits } = source(f, ctx, env);
+  const { text, exits } = source(f, ctx, env, shape);
   const handler: Handler | undefined = f.tail?.handler;
   const make = new Function('P', 'A', 'J', 'H', 'I', 'E', text) as (
     p: Uint8Array,

@@ -1,6 +1,6 @@
 import type { Cpu } from '../cpu';
 import { type Block, NO_BLOCK, compileBlock } from './compile';
-import { Unsupported } from './gen';
+import { SHAPE, SHAPES, SITE_WAYS, Unsupported } from './gen';
 
 export type BranchHook = (from: number, to: number, kind: number) => void;
 
@@ -20,14 +20,50 @@ export interface BranchRing {
   repeat(from: number, to: number, kind: number, n: number): void;
 }
 
+/** Depth of a PT encoder's return-address stack (TntSink.retStack), as libipt's. */
+export const PT_RET_STACK = 64;
+
+/**
+ * A PT encoder as compiled code feeds it: a conditional branch to a target in [lo, hi) while
+ * tracing is `on` is one TNT bit, appended in place (`tntBits`, `tntCount`; six make a short TNT,
+ * written in place while `tntRoom` allows, else by `tntFull`); a direct jump there is nothing;
+ * every other branch goes to `branch`, the encoder's hook.
+ */
+export interface TntSink {
+  readonly on: boolean;
+  readonly lo: number;
+  readonly hi: number;
+  tntBits: number;
+  tntCount: number;
+  /**
+   * Short TNTs that may go straight into `sink.buf` at `sink.pos` (the buffer has room and no
+   * PSB+ falls due): the sink calls below set it to 0, `tntFull` recomputes it.
+   */
+  tntRoom: number;
+  readonly sink: { buf: Uint8Array; pos: number };
+  /** Six bits (`bits`, the oldest highest) are pending after a branch to `to`: sends them. */
+  tntFull(bits: number, to: number): void;
+  /**
+   * Return compression is on: a direct call inside [lo, hi) pushes its return address on
+   * `retStack` (a ring of PT_RET_STACK at `retTop`, `retCount` deep) unless it calls the next
+   * instruction; a `ret` inside it to the address on top pops it and is one taken TNT bit.
+   */
+  readonly retCompression: boolean;
+  readonly retStack: Uint32Array;
+  retTop: number;
+  retCount: number;
+  branch(from: number, to: number, kind: number): void;
+}
+
 /**
  * What compiled code does instead of calling a registered hook: count edges for `edges`, append
- * taken branches to `ring`, and call `rest` (the recorders it cannot stand in for, such as PT).
- * Together they must do exactly what the hook does.
+ * taken branches to `ring`, feed `pt` as TntSink says, and call `rest` (the recorders it cannot
+ * stand in for, such as filtered LBRs). Together they must do exactly what the hook does.
  */
 export interface InlineBranchTarget {
   edges?: EdgeCountSink;
   ring?: BranchRing;
+  pt?: TntSink;
   rest?: BranchHook;
 }
 
@@ -57,15 +93,16 @@ const NO_TARGET = -1;
  * its back-edge), so a pass costs one increment however many branches it reports. Each dynamic
  * site (return, indirect branch) has a counter per target and remembers the last one. Counters are
  * made when code is compiled and shared by recompilations of the same code, so invalidation loses
- * nothing. Counts belong to `owner`, the sink bound when they were counted, and move to it when it
+ * nothing. Compiled code checks a site's latest target itself (`dt[d * SITE_WAYS]`) and calls
+ * `miss` for the others. Counts belong to `owner`, the sink bound when they were counted, and move to it when it
  * drains them.
  */
 export class EdgeCounters implements PendingEdgeCounts {
   /** Count per counter (compiled code: `C[p]++`). */
   c = new Float64Array(64);
-  /** Last target and its counter, per dynamic site. */
-  dt = new Float64Array(16).fill(NO_TARGET);
-  ds = new Int32Array(16);
+  /** Per dynamic site, SITE_WAYS recent targets (the latest first) and their counters. */
+  dt = new Float64Array(16 * SITE_WAYS).fill(NO_TARGET);
+  ds = new Int32Array(16 * SITE_WAYS);
   owner: EdgeCountSink | undefined;
   /** Edges (from, to, kind) by index, and their index by source and kind, then target. */
   private readonly from: number[] = [];
@@ -120,7 +157,7 @@ export class EdgeCounters implements PendingEdgeCounts {
     this.siteFrom.push(from);
     this.siteKind.push(kind);
     this.siteTargets.push(new Map());
-    if (d >= this.dt.length) {
+    if ((d + 1) * SITE_WAYS > this.dt.length) {
       this.dt = grow(this.dt, NO_TARGET);
       const ds = new Int32Array(this.dt.length);
       ds.set(this.ds);
@@ -129,16 +166,34 @@ export class EdgeCounters implements PendingEdgeCounts {
     return d;
   }
 
-  /** Dynamic site `d` went to `to`, another target than last time (compiled code's slow path). */
+  /**
+   * Dynamic site `d` went to `to`, another target than last time (compiled code's slow path): it
+   * is counted and becomes the site's latest.
+   */
   miss(d: number, to: number): void {
-    const byTarget = this.siteTargets[d];
-    let p = byTarget.get(to);
-    if (p === undefined) {
-      p = this.path([this.edge(this.siteFrom[d], to, this.siteKind[d])]);
-      byTarget.set(to, p);
+    const dt = this.dt;
+    const ds = this.ds;
+    const base = d * SITE_WAYS;
+    let w = 1;
+    while (w < SITE_WAYS && dt[base + w] !== to) w++;
+    let p: number;
+    if (w < SITE_WAYS) p = ds[base + w];
+    else {
+      w = SITE_WAYS - 1; // the oldest goes
+      const byTarget = this.siteTargets[d];
+      const known = byTarget.get(to);
+      if (known !== undefined) p = known;
+      else {
+        p = this.path([this.edge(this.siteFrom[d], to, this.siteKind[d])]);
+        byTarget.set(to, p);
+      }
     }
-    this.dt[d] = to;
-    this.ds[d] = p;
+    for (; w > 0; w--) {
+      dt[base + w] = dt[base + w - 1];
+      ds[base + w] = ds[base + w - 1];
+    }
+    dt[base] = to;
+    ds[base] = p;
     this.c[p]++;
   }
 
@@ -187,8 +242,8 @@ export const JIT_TUNING = {
 const PAGES = 1 << 20;
 
 interface JitPage {
-  /** Compiled block by start offset in the page. */
-  blocks: Array<Block | undefined>;
+  /** Per SHAPE (made on first use), the compiled block by start offset in the page. */
+  blocks: Array<Array<Block | undefined> | undefined>;
   hits: Uint16Array;
   /** Every block with instruction bytes on this page (invalidated with it). */
   owned: Block[];
@@ -215,15 +270,22 @@ export class Jit {
   /** Edge counters of the compiled code (see InlineBranchTarget). */
   readonly counters = new EdgeCounters();
   /**
-   * The registered hook whose calls compiled code replaces (it compares cpu.branchHook with it), and
-   * what it does instead: `ring` gets taken branches, `rest` is called for every branch.
+   * The registered hook whose calls compiled code replaces, and what it does instead (compiled
+   * code reads them as its SHAPE says): `ring` gets taken branches, `pt` TNT bits and the other
+   * branches, `rest` is called for every branch.
    */
   inl: BranchHook | undefined;
   ring: BranchRing | undefined;
+  pt: TntSink | undefined;
   rest: BranchHook | undefined;
   /** cpu.branchHook when compiled code last started (binding is looked at when it changes). */
   private seenHook: BranchHook | undefined;
-  /** Compiled code reports branches; FASMCOV_JIT_BRANCHES=0 (benchmarks only) leaves them out. */
+  /** The SHAPE of the blocks that run for seenHook. */
+  private shape: number = SHAPE.BARE;
+  /**
+   * Compiled code reports branches when there is a hook; FASMCOV_JIT_BRANCHES=0 (benchmarks only)
+   * leaves them out even then.
+   */
   readonly reportBranches = typeof process === 'undefined' || process.env.FASMCOV_JIT_BRANCHES !== '0';
 
   constructor(private readonly cpu: Cpu) {}
@@ -233,21 +295,26 @@ export class Jit {
    * Returns false, having done nothing, when the interpreter should execute the next instruction.
    */
   run(eip: number, end: number): boolean {
-    const first = this.blockAt(eip);
+    const cpu = this.cpu;
+    const hook = cpu.branchHook;
+    if (hook !== this.seenHook) this.bindHook(hook);
+    // Each shape has its own blocks: with no hook they report nothing (tracing off costs compiled
+    // code nothing), with a registered one they do just what its target needs.
+    const shape = this.shape;
+    const first = this.blockAt(eip, shape);
     if (first === undefined) return false;
     let b: Block = first;
-    const cpu = this.cpu;
-    if (cpu.branchHook !== this.seenHook) this.bindHook(cpu.branchHook);
     let ran = false;
     for (;;) {
       if (cpu.instructionsRetired + b.n > end) return ran;
       const x = b.fn(cpu, end);
       ran = true;
-      if (x < 0 || cpu.stopping) return true;
+      // A changed hook (by a host call) may need other blocks: the caller comes back.
+      if (x < 0 || cpu.stopping || cpu.branchHook !== hook) return true;
       const to = cpu.eip;
       let nb: Block | undefined = b.links[x];
       if (nb === undefined || nb.start !== to || !nb.valid) {
-        nb = this.blockAt(to);
+        nb = this.blockAt(to, shape);
         if (nb === undefined) return true;
         b.links[x] = nb;
       }
@@ -257,28 +324,43 @@ export class Jit {
 
   /**
    * The hook changed: if it was registered, compiled code stands in for it from now on (the
-   * counters gathered for the previous one are handed over first). An unregistered hook changes
-   * nothing: compiled code calls it, as it is not `inl`.
+   * counters gathered for the previous one are handed over first); an unregistered one is called
+   * (GENERIC); none, nothing is reported (BARE).
    */
   private bindHook(h: BranchHook | undefined): void {
     this.seenHook = h;
-    const t = h === undefined ? undefined : inlineTargetOf(h);
-    if (t === undefined || h === this.inl) return;
-    this.counters.bind(t.edges);
-    this.inl = h;
-    this.ring = t.ring;
-    this.rest = t.rest;
+    if (h === undefined || !this.reportBranches) {
+      this.shape = SHAPE.BARE;
+      return;
+    }
+    const t = inlineTargetOf(h);
+    if (t === undefined) {
+      this.shape = SHAPE.GENERIC;
+      return;
+    }
+    if (h !== this.inl) {
+      this.counters.bind(t.edges);
+      this.inl = h;
+      this.ring = t.ring;
+      this.pt = t.pt;
+      this.rest = t.rest;
+    }
+    this.shape =
+      (t.edges ? SHAPE.EDGES : 0) |
+      (t.ring ? SHAPE.RING : 0) |
+      (t.pt ? SHAPE.PT : 0) |
+      (t.rest ? SHAPE.REST : 0);
   }
 
-  /** The compiled block at eip; compiles it once the address is hot. */
-  private blockAt(eip: number): Block | undefined {
+  /** The compiled block of `shape` at eip; compiles it once the address is hot. */
+  private blockAt(eip: number, shape: number): Block | undefined {
     const pg = this.page(eip >>> 12);
     const off = eip & 4095;
-    const b = pg.blocks[off];
+    const b = pg.blocks[shape]?.[off];
     if (b !== undefined) return b;
     if (++pg.hits[off] < JIT_TUNING.hotThreshold) return undefined;
     pg.hits[off] = 0;
-    return this.compile(eip);
+    return this.compile(eip, shape);
   }
 
   private page(p: number): JitPage {
@@ -287,7 +369,7 @@ export class Jit {
     if (s === 0) {
       s = this.free.pop() ?? this.pages.length;
       this.pages[s] = {
-        blocks: new Array<Block | undefined>(4096).fill(undefined),
+        blocks: new Array<Array<Block | undefined> | undefined>(SHAPES).fill(undefined),
         hits: new Uint16Array(4096),
         owned: [],
       };
@@ -296,22 +378,24 @@ export class Jit {
     return this.pages[s] as JitPage;
   }
 
-  private compile(eip: number): Block {
+  private compile(eip: number, shape: number): Block {
     let b: Block;
     try {
-      b = compileBlock(this.cpu, eip, this) ?? NO_BLOCK;
+      b = compileBlock(this.cpu, eip, this, shape) ?? NO_BLOCK;
     } catch (e) {
       // A form the code generator turned down late: that address stays interpreted.
       if (!(e instanceof Unsupported)) throw e;
       b = NO_BLOCK;
     }
+    const home = (pg: JitPage): Array<Block | undefined> =>
+      (pg.blocks[shape] ??= new Array<Block | undefined>(4096).fill(undefined));
     if (b === NO_BLOCK) {
-      this.page(eip >>> 12).blocks[eip & 4095] = b;
+      home(this.page(eip >>> 12))[eip & 4095] = b;
       return b;
     }
     // Decoding may have dropped pages (it never writes, but be safe): register after compiling.
     for (const p of b.pages) this.page(p).owned.push(b);
-    this.page(eip >>> 12).blocks[eip & 4095] = b;
+    home(this.page(eip >>> 12))[eip & 4095] = b;
     this.compiled++;
     return b;
   }
@@ -326,7 +410,7 @@ export class Jit {
       const home = b.start >>> 12;
       if (home !== p && this.slot !== undefined && this.slot[home] !== 0) {
         const hp = this.pages[this.slot[home]] as JitPage;
-        if (hp.blocks[b.start & 4095] === b) hp.blocks[b.start & 4095] = undefined;
+        for (const set of hp.blocks) if (set?.[b.start & 4095] === b) set[b.start & 4095] = undefined;
       }
     }
     this.pages[s] = null;
