@@ -277,6 +277,55 @@ export class PtEncoder implements TntSink {
     this.tntRoom = Math.max(0, Math.min(s.buf.length - s.pos, this.nextPsbAt - s.length - 1));
   }
 
+  /** See TntSink.tntLoop (short TNT only: with long TNT the encoder is never inlined). */
+  tntLoop(passes: number, prefix: number, n: number, last: number, tos: readonly number[]): void {
+    let bits = this.tntBits;
+    let count = this.tntCount;
+    // The bits in order are the pass's repeated: pattern index i cycles; the prefix (<= n) is the
+    // start of one more pass.
+    let total = passes * n + prefix;
+    let i = 0;
+    while (total > 0) {
+      if (count === 0 && total >= 12 && this.tntRoom >= 2) {
+        // Whole packets straight into the buffer: they repeat every n / gcd(n, 6) bytes.
+        const bytes = Math.min(Math.floor(total / 6), this.tntRoom);
+        const period = n / gcd(n, SHORT_TNT_MAX);
+        const s = this.sink;
+        const at = s.pos;
+        for (let j = 0; j < Math.min(period, bytes); j++) {
+          let b = 0;
+          for (let x = 0; x < SHORT_TNT_MAX; x++) {
+            b = (b << 1) | (i === n - 1 ? last : 0);
+            if (++i === n) i = 0;
+          }
+          s.buf[at + j] = 0x80 | (b << 1);
+        }
+        // Doubling copies keep the period (each starts at a multiple of it).
+        for (let filled = period; filled < bytes; filled += Math.min(filled, bytes - filled))
+          s.buf.copyWithin(at + filled, at, at + Math.min(filled, bytes - filled));
+        if (bytes > period) i = (i + (bytes - period) * SHORT_TNT_MAX) % n;
+        s.pos = at + bytes;
+        this.tntRoom -= bytes;
+        total -= bytes * SHORT_TNT_MAX;
+        continue;
+      }
+      bits = (bits << 1) | (i === n - 1 ? last : 0);
+      const to = tos[i];
+      if (++i === n) i = 0;
+      total--;
+      if (++count < SHORT_TNT_MAX) continue;
+      if (this.tntRoom > 0) {
+        this.tntRoom--;
+        const s = this.sink;
+        s.buf[s.pos++] = 0x80 | (bits << 1);
+      } else this.tntFull(bits, to);
+      bits = 0;
+      count = 0;
+    }
+    this.tntBits = bits;
+    this.tntCount = count;
+  }
+
   /** Writes the pending TNT bits (fewer than a full packet's worth) as short TNTs. */
   private flushTnt(): void {
     if (this.tntCount === 0) return;
@@ -336,4 +385,9 @@ export class PtEncoder implements TntSink {
     this.ipPacket(PT.FUP, ip, true);
     writeExt(this.sink, PT.EXT_PSBEND);
   }
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }

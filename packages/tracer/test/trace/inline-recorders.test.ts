@@ -268,6 +268,46 @@ describe('inline branch recording (compiled code counting for the recorders)', (
     }
   });
 
+  test('loops whose passes PT counts: side exits after some passes, a memory write, branches after the loop', () => {
+    // inner: not-taken branches before a conditional back-edge, a side exit taken now and then, a
+    // store (an SMC check exit); after the loop the block goes on to more branches. l2: a jmp
+    // back-edge with a side exit.
+    const src = [
+      'mov ecx, 300',
+      'outer: mov edx, ecx',
+      'and edx, 7',
+      'inc edx',
+      'inner: test edx, 16',
+      'jnz never',
+      'add eax, edx',
+      'test eax, 0x3f',
+      'jz side',
+      `mov [${DATA}+edx*4], eax`,
+      'dec edx',
+      'jnz inner',
+      'test ecx, 1',
+      'jz even',
+      'inc ebx',
+      'even: mov esi, ecx',
+      'and esi, 3',
+      'l2: inc esi',
+      'test esi, 7',
+      'jz after',
+      'cmp esi, 100',
+      'ja never',
+      'jmp l2',
+      'side: inc edi',
+      'jmp even',
+      'after: dec ecx',
+      'jnz outer',
+      'never: hlt',
+    ].join('\n');
+    for (const [, make] of CONFIGS) {
+      same(src, make);
+      for (const budget of [1, 3, 7, 50]) same(src, make, { budget });
+    }
+  });
+
   test('a hook that calls stop() as the other recorder stops the block right after the branch', () => {
     const stopper =
       (cpu: () => Cpu): MakeTargets =>

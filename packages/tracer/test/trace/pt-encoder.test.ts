@@ -119,6 +119,51 @@ describe('PtEncoder entry points and sinks', () => {
     expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(inMemory))).toBe(true);
   });
 
+  test.each([false, true])(
+    "tntLoop (a compiled loop's counted passes) writes what the passes' branches write (FileSink %s)",
+    (toFile) => {
+      const r = rng(5);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-loop-'));
+      const sinks = (name: string): BufferSink | FileSink =>
+        toFile ? new FileSink(path.join(dir, name), 64) : new BufferSink();
+      const a = sinks('a.pt');
+      const b = sinks('b.pt');
+      const byBranch = new PtEncoder(a, opts());
+      const byLoop = new PtEncoder(b, opts());
+      byBranch.enable(0x1000);
+      byLoop.enable(0x1000);
+      for (let round = 0; round < 400; round++) {
+        // A pass: n - 1 branches not taken, then the back-edge (taken when conditional).
+        const n = 1 + Math.floor(r() * 9);
+        const last = r() < 0.7 ? 1 : 0;
+        const tos = Array.from({ length: n }, () => 0x1000 + Math.floor(r() * 0x1000));
+        const passes = r() < 0.2 ? Math.floor(r() * 3000) : Math.floor(r() * 20);
+        const prefix = Math.floor(r() * (last ? n : n + 1));
+        const bit = (j: number): number =>
+          j === n - 1 ? (last ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN) : BRANCH.COND_NOT_TAKEN;
+        for (let p = 0; p < passes; p++) for (let j = 0; j < n; j++) byBranch.branch(0x1800, tos[j], bit(j));
+        for (let j = 0; j < prefix; j++) byBranch.branch(0x1800, tos[j], BRANCH.COND_NOT_TAKEN);
+        byLoop.tntLoop(passes, prefix, n, last, tos);
+        // Something between loops: an indirect jump (a TIP), sometimes.
+        if (r() < 0.3) {
+          const to = 0x1000 + Math.floor(r() * 0x1000);
+          byBranch.branch(0x1800, to, BRANCH.JMP_INDIRECT);
+          byLoop.branch(0x1800, to, BRANCH.JMP_INDIRECT);
+        }
+      }
+      byBranch.finish(0x1000);
+      byLoop.finish(0x1000);
+      const bytes = (s: BufferSink | FileSink, name: string): Buffer => {
+        if (s instanceof BufferSink) return Buffer.from(s.toBytes());
+        s.close();
+        return fs.readFileSync(path.join(dir, name));
+      };
+      const want = bytes(a, 'a.pt');
+      expect(want.length).toBeGreaterThan(10000);
+      expect(bytes(b, 'b.pt').equals(want)).toBe(true);
+    },
+  );
+
   test('the default PSB interval is 16 KiB of trace', () => {
     const sink = new BufferSink();
     const pt = new PtEncoder(sink);

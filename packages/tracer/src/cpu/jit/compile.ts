@@ -29,6 +29,8 @@ export interface Block {
   readonly pages: number[];
   valid: boolean;
   readonly source: string;
+  /** The block's GENERIC form, run when this one returns NOT_IN_PLACE. */
+  generic?: Block;
 }
 
 /** Where no block can start (the first instruction cannot even be fetched): always interpret. */
@@ -98,7 +100,10 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx): Formed | undefined {
     f.plans.push(plan);
     eip = next;
     const target = relTarget(i, next);
-    if (target === start) ctx.loop = true;
+    if (target === start) {
+      ctx.loop = true;
+      ctx.backEdges++;
+    }
     if (plan.term || (target !== undefined && ++sideExits === MAX_SIDE_EXITS)) break;
   }
   if (f.insns.length === 0 && f.tail === undefined) return undefined;
@@ -122,7 +127,7 @@ function deadFlags(plans: Plan[]): boolean[] {
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
 function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text: string; exits: number } {
-  const g = new Gen(ctx.loop, deadFlags(f.plans), env.counters, shape);
+  const g = new Gen(ctx.loop, deadFlags(f.plans), env.counters, shape, ctx.backEdges === 1);
   const body: string[] = g.out;
   let faults = false;
   f.plans.forEach((p, k) => {
@@ -149,6 +154,7 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
   } else if (last === undefined || !last.term) g.exit(hex(f.end), k);
   const sync = g.syncCode();
   const text = [
+    g.outerDecls(),
     'return (function block(cpu, end) {',
     'const R = cpu.regs, M = cpu.memory, ep = J.epoch;',
     'let ret = cpu.instructionsRetired, k = 0;',
@@ -158,7 +164,7 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
     ...body.map((l) => g.resolve(l, sync)),
     ctx.loop ? '}' : '',
     faults
-      ? `} catch (e) { ${g.faultCount()} ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
+      ? `} catch (e) { ${g.faultCount()} ${g.ptFaultFlush()} ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
       : '}',
     tail,
     '});',
@@ -171,7 +177,7 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
  * or returns undefined when nothing there can be fetched.
  */
 export function compileBlock(cpu: Cpu, start: number, env: BlockEnv, shape: number): Block | undefined {
-  const ctx: BlockCtx = { start, n: 0, loop: false };
+  const ctx: BlockCtx = { start, n: 0, loop: false, backEdges: 0 };
   const f = form(cpu, start, ctx);
   if (f === undefined) return undefined;
   const { text, exits } = source(f, ctx, env, shape);

@@ -1,6 +1,6 @@
 import type { Cpu } from '../cpu';
 import { type Block, NO_BLOCK, compileBlock } from './compile';
-import { SHAPE, SHAPES, SITE_WAYS, Unsupported } from './gen';
+import { NOT_IN_PLACE, SHAPE, SHAPES, SITE_WAYS, Unsupported } from './gen';
 
 export type BranchHook = (from: number, to: number, kind: number) => void;
 
@@ -43,6 +43,12 @@ export interface TntSink {
   readonly sink: { buf: Uint8Array; pos: number };
   /** Six bits (`bits`, the oldest highest) are pending after a branch to `to`: sends them. */
   tntFull(bits: number, to: number): void;
+  /**
+   * A loop's bits that compiled code counted instead of appending: `passes` times the pass's `n`
+   * bits (all 0 but the last, which is `last`), then the pass's first `prefix` bits; bit i is of a
+   * branch to `tos[i]`. Uses and leaves tntBits/tntCount.
+   */
+  tntLoop(passes: number, prefix: number, n: number, last: number, tos: readonly number[]): void;
   /**
    * Return compression is on: a direct call inside [lo, hi) pushes its return address on
    * `retStack` (a ring of PT_RET_STACK at `retTop`, `retCount` deep) unless it calls the next
@@ -308,6 +314,12 @@ export class Jit {
     for (;;) {
       if (cpu.instructionsRetired + b.n > end) return ran;
       const x = b.fn(cpu, end);
+      if (x === NOT_IN_PLACE) {
+        // PT cannot take the block's branches in place now (tracing off, or a target filtered
+        // out): its GENERIC form calls the hook for each.
+        b = this.genericOf(b);
+        continue;
+      }
       ran = true;
       // A changed hook (by a host call) may need other blocks: the caller comes back.
       if (x < 0 || cpu.stopping || cpu.branchHook !== hook) return true;
@@ -350,6 +362,15 @@ export class Jit {
       (t.ring ? SHAPE.RING : 0) |
       (t.pt ? SHAPE.PT : 0) |
       (t.rest ? SHAPE.REST : 0);
+  }
+
+  /** The GENERIC form of `b` (NO_BLOCK when it cannot be compiled), compiled at once: b is hot. */
+  private genericOf(b: Block): Block {
+    if (b.generic?.valid) return b.generic;
+    const pg = this.page(b.start >>> 12);
+    const g = pg.blocks[SHAPE.GENERIC]?.[b.start & 4095] ?? this.compile(b.start, SHAPE.GENERIC);
+    b.generic = g;
+    return g;
   }
 
   /** The compiled block of `shape` at eip; compiles it once the address is hot. */

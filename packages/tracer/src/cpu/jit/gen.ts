@@ -13,6 +13,10 @@ import { type EdgeCounters, PT_RET_STACK } from './engine';
 
 /** Placeholders replaced once the whole block is known (which registers and flag fields it uses). */
 export const SYNC = '@@SYNC@@';
+/** What a block returns, having done nothing, when T cannot take its branches in place (see pt). */
+export const NOT_IN_PLACE = -2;
+/** Placeholder: append a counted loop's PT bits (followed by how many of this pass). */
+const PT_FLUSH = '@@PTFLUSH@@';
 export const FLUSH = '@@FLUSH@@';
 
 export class Unsupported extends Error {}
@@ -74,6 +78,24 @@ export class Gen {
   /** Static targets fed to T in place (see pt): their lowest and highest. */
   private tntLo = Infinity;
   private tntHi = -1;
+  /**
+   * PT in a loop with one back-edge: until the branch back (the loop's pass), the bits of the
+   * pass are not appended one by one but counted: ret counts the passes (since qb), ptTos holds the targets
+   * of the pass's bits (the not-taken branches', then the back-edge's when conditional) and ptN
+   * how many of them this pass has gone through. Each exit appends them (ptFlush); the pass's
+   * bits are fixed, since any other outcome leaves the block.
+   */
+  private ptPassing: boolean;
+  private readonly ptLoop: boolean;
+  private readonly ptTos: number[] = [];
+  private ptN = 0;
+  private ptLast = 0;
+  /** Instructions in a pass: ret grows by it at the back-edge, so passes = (ret - qb) / it. */
+  private ptPassLen = 0;
+  /** The back-edge was emitted: the not-taken arm of the back-edge ends the counting. */
+  private ptLooped = false;
+  /** ptN at each fault point of the counted part, by k. */
+  private readonly ptFaultN = new Map<number, number>();
 
   constructor(
     readonly loop: boolean,
@@ -83,7 +105,12 @@ export class Gen {
     private readonly counters: EdgeCounters,
     /** A SHAPE value. */
     private readonly shape: number,
-  ) {}
+    /** The block is a loop with a single back-edge. */
+    oneBackEdge = false,
+  ) {
+    this.ptLoop = loop && oneBackEdge && (shape & SHAPE.PT) !== 0;
+    this.ptPassing = this.ptLoop;
+  }
 
   private has(bit: number): boolean {
     return (this.shape & bit) !== 0;
@@ -108,6 +135,7 @@ export class Gen {
     // A fault here ends the pass after the branches not taken so far.
     if (this.has(SHAPE.EDGES) && this.passed.length && !this.faultPaths.has(this.k))
       this.faultPaths.set(this.k, this.counters.path(this.passed));
+    if (this.ptPassing && !this.ptFaultN.has(this.k)) this.ptFaultN.set(this.k, this.ptN);
   }
 
   // ---- registers (values handed around are unsigned, masked to the operand size) ----
@@ -278,6 +306,7 @@ export class Gen {
     this.exitAfterCount(eip, retiredHere);
   }
   private exitAfterCount(eip: string, retiredHere: number): void {
+    this.ptFlush();
     this.line(SYNC);
     this.line(`cpu.instructionsRetired = ret + ${retiredHere}; cpu.eip = ${eip};`);
     this.line(`return ${this.exits++};`);
@@ -298,6 +327,7 @@ export class Gen {
         this.countPass();
       }
     }
+    this.ptFlush();
     // A bit kept in place must be in tb/tc before SYNC writes them back; T.branch needs them there.
     const inPlace = typeof to === 'number' && (kind === BRANCH.COND_TAKEN || kind === BRANCH.JMP);
     if (inPlace) this.pt(from, to, kind);
@@ -315,6 +345,13 @@ export class Gen {
     if (this.shape === SHAPE.BARE) return;
     this.reports = true;
     if (this.has(SHAPE.EDGES)) this.passed.push(this.counters.edge(from, this.next, BRANCH.COND_NOT_TAKEN));
+    if (this.ptLooped && this.ptPassing) {
+      // The back-edge not taken: the loop is left after a pass through every not-taken branch
+      // of it; its counted bits go out before this one.
+      this.ptN = this.ptTos.length - this.ptLast;
+      this.ptFlush();
+      this.ptPassing = false;
+    }
     this.pt(from, this.next, BRANCH.COND_NOT_TAKEN);
     this.callHook(`${hex(from)}, ${hex(this.next)}, ${BRANCH.COND_NOT_TAKEN}`, hex(this.next));
   }
@@ -331,7 +368,8 @@ export class Gen {
         this.backEdges.push({ path, args });
         this.line(`i${j}++; ${LOOP_LBR}${j} `);
       }
-      this.pt(from, to, kind);
+      if (this.ptPassing) this.ptPass(to, kind);
+      else this.pt(from, to, kind);
       this.callHook(args);
     }
     this.line(`ret += ${this.k + 1}; if (ret + ${n} > end || cpu.stopping) {`);
@@ -342,6 +380,7 @@ export class Gen {
   /** The pass ends before the interpreter runs the block's last instruction (see compile.ts). */
   endPass(): void {
     this.countPass();
+    this.ptFlush();
   }
 
   /** Counts the pass that ends here, through the branches not taken and `edge` (when counting). */
@@ -353,10 +392,11 @@ export class Gen {
 
   /**
    * Feeds the branch to T (see TntSink). A conditional branch to a static target appends its bit
-   * and a direct jump sends nothing, when `ok`: set on entry when T is on and its range holds every
-   * such target of the block (tntLo..tntHi), so that none can leave it. The pending bits are then
-   * kept in locals tb/tc, written back at every exit (SYNC) before anything else can see T. Other
-   * branches (and all of them when not `ok`) call T.branch.
+   * and a direct jump sends nothing: the block runs only when T is on and its range holds every
+   * such target of the block (tntLo..tntHi), so that none can leave it; else it returns
+   * NOT_IN_PLACE at once (the engine runs the block's GENERIC form, which calls the hook). The
+   * pending bits are kept in locals tb/tc, written back at every exit (SYNC) before anything else
+   * can see T. Other branches call T.branch.
    */
   private pt(from: number, to: number | string, kind: number): void {
     if (!this.has(SHAPE.PT)) return;
@@ -370,16 +410,64 @@ export class Gen {
     }
     this.tntLo = Math.min(this.tntLo, to >>> 0);
     this.tntHi = Math.max(this.tntHi, to >>> 0);
-    if (!cond) {
-      this.line(`if (!ok) T.branch(${args});`);
+    if (!cond) return;
+    if (this.ptPassing && kind === BRANCH.COND_NOT_TAKEN) {
+      // Counted (see ptPassing): one more bit of the pass.
+      this.ptTos.push(to >>> 0);
+      this.ptN++;
       return;
     }
     const bit = kind === BRANCH.COND_TAKEN ? 1 : 0;
     this.line(
-      `if (ok) { tb = (tb << 1) | ${bit}; if (++tc === 6) { ` +
+      `tb = (tb << 1) | ${bit}; if (++tc === 6) { ` +
         `if (T.tntRoom > 0) { T.tntRoom--; const s = T.sink; s.buf[s.pos++] = 0x80 | (tb << 1); } ` +
-        `else T.tntFull(tb, ${hex(to)}); tb = 0; tc = 0; } } else T.branch(${args});`,
+        `else T.tntFull(tb, ${hex(to)}); tb = 0; tc = 0; }`,
     );
+  }
+
+  /** The back-edge of a counted loop (see ptPassing): the pass is complete, ret counts it. */
+  private ptPass(to: number, kind: number): void {
+    if (this.ptLooped) throw new Error('jit: a second back-edge in a loop compiled for one');
+    this.ptLooped = true;
+    this.tntLo = Math.min(this.tntLo, to >>> 0);
+    this.tntHi = Math.max(this.tntHi, to >>> 0);
+    if (kind === BRANCH.COND_TAKEN) {
+      this.ptTos.push(to >>> 0);
+      this.ptLast = 1;
+    }
+    // Nothing to do in the loop: ret counts the passes.
+    this.ptPassLen = this.k + 1;
+    // The budget exit after it is at the start of a new pass.
+    this.ptN = 0;
+  }
+
+  /** Before an exit in the counted part of a loop: appends the passes counted and this pass's bits. */
+  private ptFlush(): void {
+    if (this.ptPassing) this.line(`${PT_FLUSH}${this.ptN}`);
+  }
+
+  /** Appends the counted bits: the passes since qb, then the first `prefix` (a number or a local) of this one. */
+  private ptFlushCode(prefix: number | string, guard: string): string {
+    // A loop whose pass has no conditional branch has nothing to append.
+    if (this.ptTos.length === 0) return '';
+    const n = this.ptTos.length;
+    const passes = this.ptLooped ? `(ret - qb) / ${this.ptPassLen}` : '0';
+    return (
+      `if (${guard}) { T.tntBits = tb; T.tntCount = tc; T.tntLoop(${passes}, ${prefix}, ${n}, ${this.ptLast}, PTT); ` +
+      'tb = T.tntBits; tc = T.tntCount; qb = ret; }'
+    );
+  }
+
+  /** In the catch clause, before SYNC: the counted bits up to the faulting instruction k. */
+  ptFaultFlush(): string {
+    const code = this.ptFlushCode('n', 'ret !== qb || n !== 0');
+    if (code === '') return '';
+    return `{ const n = ${JSON.stringify(Object.fromEntries(this.ptFaultN))}[k] | 0; ${code} }`;
+  }
+
+  /** Declarations outside the block function (made once per block): the counted loop's targets. */
+  outerDecls(): string {
+    return this.ptTos.length ? `const PTT = [${this.ptTos.map(hex).join(', ')}];` : '';
   }
 
   /** A direct call to `to` (after SYNC): pushes the return address for return compression. */
@@ -429,6 +517,7 @@ export class Gen {
     this.line(`if (J.epoch !== ep) {`);
     // The pass ends here: the branches not taken so far in it must be counted too.
     this.countPass();
+    this.ptFlush();
     this.line(SYNC);
     this.line(`cpu.instructionsRetired = ret + ${this.k + 1}; cpu.eip = ${hex(this.next)}; return -1; }`);
   }
@@ -438,6 +527,10 @@ export class Gen {
   resolve(line: string, sync: string): string {
     if (line === SYNC) return sync;
     if (line === FLUSH) return this.flushCode();
+    if (line.startsWith(PT_FLUSH)) {
+      const prefix = Number(line.slice(PT_FLUSH.length));
+      return this.ptFlushCode(prefix, prefix === 0 ? 'ret !== qb' : 'true');
+    }
     const at = line.indexOf(LOOP_LBR);
     if (at < 0) return line;
     // One back-edge: its LBR records are repeated at the exit; several: each pass records its own.
@@ -448,7 +541,7 @@ export class Gen {
   }
   syncCode(): string {
     const regs = [...this.regsMod].sort().map((n) => `R[${n}] = r${n};`);
-    const tnt = this.tntInPlace() ? ['if (ok) { T.tntBits = tb; T.tntCount = tc; }'] : [];
+    const tnt = this.tntInPlace() ? ['T.tntBits = tb; T.tntCount = tc;'] : [];
     return [...regs, this.flushCode(), ...this.loopFlush(), ...tnt].join(' ');
   }
   private tntInPlace(): boolean {
@@ -482,20 +575,20 @@ export class Gen {
       (f) => `${FIELD_LOCAL[f]} = cpu.${f}${INT32_FIELDS.has(f) ? ' | 0' : ''}`,
     );
     const loops = this.backEdges.map((_, j) => `i${j} = 0`);
+    if (this.ptLoop && this.ptTos.length) loops.push('qb = ret');
     const decl = [...regs, ...flags, ...loops];
     if (this.reports && this.has(SHAPE.EDGES)) decl.push('C = E.c');
     const consts: string[] = [];
     if (this.reports && this.has(SHAPE.RING)) consts.push('LR = J.ring');
     if (this.reports && this.has(SHAPE.PT)) consts.push('T = J.pt');
     if (this.reports && this.has(SHAPE.REST)) consts.push('G = J.rest');
-    if (this.tntInPlace())
-      decl.push(
-        `ok = T.on && T.lo <= ${hex(this.tntLo)} && ${hex(this.tntHi)} < T.hi`,
-        'tb = T.tntBits',
-        'tc = T.tntCount',
-      );
+    if (this.tntInPlace()) decl.push('tb = T.tntBits', 'tc = T.tntCount');
+    const bail = this.tntInPlace()
+      ? `if (!(T.on && T.lo <= ${hex(this.tntLo)} && ${hex(this.tntHi)} < T.hi)) return ${NOT_IN_PLACE};`
+      : '';
     return [
       consts.length ? `const ${consts.join(', ')};` : '',
+      bail,
       decl.length ? `let ${decl.join(', ')};` : '',
     ].join('\n');
   }

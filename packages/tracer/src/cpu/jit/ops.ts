@@ -254,6 +254,8 @@ export interface BlockCtx {
   /** Instructions in one pass of the block. */
   n: number;
   loop: boolean;
+  /** Branches of the block back to its start (a loop has one or more). */
+  backEdges: number;
 }
 
 /** Relative target: next + sign-extended displacement. */
