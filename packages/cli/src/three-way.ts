@@ -1,6 +1,6 @@
 import type { ProbeMap } from '@fasmcov/instrument';
-import { classifyInstruction, type RunInfo } from '@fasmcov/tracer';
-import { addressCountsFromEdges, readRunInfo, runEdges, runImage, type AddressCounts } from '@fasmcov/report';
+import type { RunInfo } from '@fasmcov/tracer';
+import { readRunInfo, runAddressCounts, runImage, type AddressCounts } from '@fasmcov/report';
 
 // The three-way check behind fasmcov's counts: a run directory traced with edges and PT gives
 // the same per-instruction and per-arm counts both ways, and an instrumented build's probes
@@ -59,14 +59,8 @@ export interface TraceCounts {
 export function edgesAgainstPt(runDir: string): TraceCounts {
   const info = readRunInfo(runDir);
   const image = runImage(runDir, info);
-  const countsFrom = (source: 'edges' | 'pt') =>
-    addressCountsFromEdges(runEdges(runDir, info, image, source), {
-      classify: classifyInstruction,
-      read8: image.read8,
-      ranges: info.ranges,
-    });
-  const edges = countsFrom('edges');
-  const pt = countsFrom('pt');
+  const edges = runAddressCounts(runDir, info, image, 'edges');
+  const pt = runAddressCounts(runDir, info, image, 'pt');
   return {
     info,
     image,

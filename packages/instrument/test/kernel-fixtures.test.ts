@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InstrumentResult } from '@fasmcov/instrument';
-import { addressCountsFromEdges, readRunInfo, runEdges, runImage } from '@fasmcov/report';
+import { readRunInfo, runAddressCounts, runImage } from '@fasmcov/report';
 import {
   buildKernel,
-  classifyInstruction,
   fixtureScript,
   KernelSession,
   readSideband,
@@ -93,14 +92,8 @@ describe.each(names)('%s', (name) => {
 
     const info = readRunInfo(runDir);
     const image = runImage(runDir, info);
-    const countsFrom = (source: 'edges' | 'pt') =>
-      addressCountsFromEdges(runEdges(runDir, info, image, source), {
-        classify: classifyInstruction,
-        read8: image.read8,
-        ranges: info.ranges,
-      });
-    const counts = countsFrom('edges');
-    const fromPt = countsFrom('pt');
+    const counts = runAddressCounts(runDir, info, image, 'edges');
+    const fromPt = runAddressCounts(runDir, info, image, 'pt');
     expect(new Map([...fromPt.instructions].sort())).toEqual(new Map([...counts.instructions].sort()));
     expect(new Map([...fromPt.branches].sort())).toEqual(new Map([...counts.branches].sort()));
     if (buildOracle()) {

@@ -39,7 +39,14 @@ export type { ExpandedLine, MacroExpansions } from './mapping/expansions';
 export { runReportBench } from './bench/report-bench';
 export type { ReportBenchResult, ReportTimes, ReportInputSize } from './bench/report-bench';
 export { addressCountsFromEdges } from './mapping/from-edges';
-export { coverageFromRunDir, readRunInfo, runImage, runEdges, RunDirError } from './run/run-coverage';
+export {
+  coverageFromRunDir,
+  readRunInfo,
+  runAddressCounts,
+  runImage,
+  runEdges,
+  RunDirError,
+} from './run/run-coverage';
 export type { TraceSource } from './run/run-coverage';
 export { changedLines, diffCoverage, DiffError } from './reporters/diff-coverage';
 export { CallStackProfiler } from './profile/call-stacks';

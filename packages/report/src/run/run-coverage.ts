@@ -12,6 +12,7 @@ import {
   type RunInfo,
 } from '@fasmcov/tracer';
 import type { CoverageDocument } from '../model/document';
+import type { AddressCounts } from '../mapping/address-counts';
 import { addressCountsFromEdges } from '../mapping/from-edges';
 import { mapCoverage, type MappingDiagnostic } from '../mapping/map-coverage';
 import { CodeImage } from '../trace/code-image';
@@ -87,6 +88,20 @@ export function runEdges(dir: string, info: RunInfo, image: CodeImage, source: T
   return edges;
 }
 
+/** Per-address instruction, branch-arm and entry counts of a run, from its edges or its PT trace. */
+export function runAddressCounts(
+  dir: string,
+  info: RunInfo,
+  image: CodeImage,
+  source: TraceSource,
+): AddressCounts {
+  return addressCountsFromEdges(runEdges(dir, info, image, source), {
+    classify: classifyInstruction,
+    read8: image.read8,
+    ranges: info.ranges,
+  });
+}
+
 /** Line, branch and function coverage of one run directory, mapped through the program's .fas. */
 export function coverageFromRunDir(
   dir: string,
@@ -95,12 +110,7 @@ export function coverageFromRunDir(
   const info = readRunInfo(dir);
   const image = runImage(dir, info);
   const source = opts.source ?? (info.traces.includes('edges') ? 'edges' : 'pt');
-  const edges = runEdges(dir, info, image, source);
-  const counts = addressCountsFromEdges(edges, {
-    classify: classifyInstruction,
-    read8: image.read8,
-    ranges: info.ranges,
-  });
+  const counts = runAddressCounts(dir, info, image, source);
   const { document, diagnostics } = mapCoverage(counts, {
     fas: opts.fas,
     sections: opts.fas.relocatable ? info.sections.map((s) => ({ ...s, base: s.address })) : [],

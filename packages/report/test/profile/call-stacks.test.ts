@@ -3,15 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FasFile } from '@fasmcov/fas';
 import {
-  addressCountsFromEdges,
   flameTreeFromFolded,
   frameNamer,
   profileFromRunDir,
   readRunInfo,
-  runEdges,
+  runAddressCounts,
   runImage,
 } from '@fasmcov/report';
-import { buildKernel, classifyInstruction, fixtureScript, prepareFixture, runScript } from '@fasmcov/tracer';
+import { buildKernel, fixtureScript, prepareFixture, runScript } from '@fasmcov/tracer';
 
 // Call-stack profiles decoded from PT against two independent views of the same run: the
 // instruction count the run reports, and per-function totals from the edge trace's address counts.
@@ -68,11 +67,7 @@ it('folds every traced instruction into the kernel call stacks of a script run',
     self.set(fn, (self.get(fn) ?? 0) + n);
   }
   const image = runImage(runDir, info);
-  const counts = addressCountsFromEdges(runEdges(runDir, info, image, 'edges'), {
-    classify: classifyInstruction,
-    read8: image.read8,
-    ranges: info.ranges,
-  });
+  const counts = runAddressCounts(runDir, info, image, 'edges');
   const name = frameNamer(fas, info);
   const byAddress = new Map<string, number>();
   for (const [a, n] of counts.instructions) byAddress.set(name(a), (byAddress.get(name(a)) ?? 0) + n);
