@@ -277,6 +277,30 @@ export class PtEncoder implements TntSink {
     this.tntRoom = Math.max(0, Math.min(s.buf.length - s.pos, this.nextPsbAt - s.length - 1));
   }
 
+  /** See TntSink.tntSpill. */
+  tntSpill(tos: readonly number[]): void {
+    const n = tos.length;
+    let count = this.tntCount;
+    let bits = this.tntBits;
+    while (count >= SHORT_TNT_MAX) {
+      // The bits after the sixth came later: they stay pending.
+      const rest = count - SHORT_TNT_MAX;
+      const packet = (bits >>> rest) & 0x3f;
+      const to = tos[n - 1 - rest];
+      bits &= (1 << rest) - 1;
+      count = rest;
+      this.tntBits = 0;
+      this.tntCount = 0;
+      if (this.tntRoom > 0) {
+        this.tntRoom--;
+        const s = this.sink;
+        s.buf[s.pos++] = 0x80 | (packet << 1);
+      } else this.tntFull(packet, to);
+    }
+    this.tntBits = bits;
+    this.tntCount = count;
+  }
+
   /** See TntSink.tntLoop (short TNT only: with long TNT the encoder is never inlined). */
   tntLoop(passes: number, prefix: number, n: number, last: number, tos: readonly number[]): void {
     let bits = this.tntBits;

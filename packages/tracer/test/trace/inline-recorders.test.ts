@@ -302,9 +302,27 @@ describe('inline branch recording (compiled code counting for the recorders)', (
       'jnz outer',
       'never: hlt',
     ].join('\n');
+    // Two back-edges: PT appends each pass's bits in the loop.
+    const twoBackEdges = [
+      'mov ecx, 200',
+      'l: inc eax',
+      'test eax, 8',
+      'jnz skip',
+      'test eax, 3',
+      'jz l',
+      'skip: dec ecx',
+      'jnz l',
+      'hlt',
+    ].join('\n');
     for (const [, make] of CONFIGS) {
-      same(src, make);
-      for (const budget of [1, 3, 7, 50]) same(src, make, { budget });
+      // (Slices shorter than twoBackEdges' blocks would run it all interpreted.)
+      for (const [program, budgets] of [
+        [src, [1, 3, 7, 50]],
+        [twoBackEdges, [7, 50]],
+      ] as const) {
+        same(program, make);
+        for (const budget of budgets) same(program, make, { budget });
+      }
     }
   });
 

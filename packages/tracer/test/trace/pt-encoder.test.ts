@@ -164,6 +164,37 @@ describe('PtEncoder entry points and sinks', () => {
     },
   );
 
+  test("tntSpill (a block's static bits appended at once) writes what the branches write", () => {
+    const r = rng(9);
+    const a = new BufferSink();
+    const b = new BufferSink();
+    const byBranch = new PtEncoder(a, opts());
+    const byBlock = new PtEncoder(b, opts());
+    byBranch.enable(0x1000);
+    byBlock.enable(0x1000);
+    for (let round = 0; round < 20000; round++) {
+      // n - 1 branches not taken, then the exit: taken or not.
+      const n = 1 + Math.floor(r() * 5);
+      const last = r() < 0.5 ? 1 : 0;
+      const tos = Array.from({ length: n }, () => 0x1000 + Math.floor(r() * 0x1000));
+      tos.forEach((to, j) =>
+        byBranch.branch(0x1800, to, j === n - 1 && last ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN),
+      );
+      // What compiled code does (Gen.ptAppend).
+      byBlock.tntBits = (byBlock.tntBits << n) | last;
+      byBlock.tntCount += n;
+      if (byBlock.tntCount >= 6) byBlock.tntSpill(tos);
+      if (r() < 0.05) {
+        byBranch.branch(0x1800, 0x1234, BRANCH.JMP_INDIRECT);
+        byBlock.branch(0x1800, 0x1234, BRANCH.JMP_INDIRECT);
+      }
+    }
+    byBranch.finish(0x1000);
+    byBlock.finish(0x1000);
+    expect(a.length).toBeGreaterThan(10000);
+    expect(Buffer.from(b.toBytes()).equals(Buffer.from(a.toBytes()))).toBe(true);
+  });
+
   test('the default PSB interval is 16 KiB of trace', () => {
     const sink = new BufferSink();
     const pt = new PtEncoder(sink);

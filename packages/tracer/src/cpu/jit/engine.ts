@@ -50,6 +50,11 @@ export interface TntSink {
    */
   tntLoop(passes: number, prefix: number, n: number, last: number, tos: readonly number[]): void;
   /**
+   * Compiled code appended the tos.length bits of a branch sequence to tntBits/tntCount at once
+   * and tntCount reached 6 or more: sends the full short TNT (bit i went to `tos[i]`).
+   */
+  tntSpill(tos: readonly number[]): void;
+  /**
    * Return compression is on: a direct call inside [lo, hi) pushes its return address on
    * `retStack` (a ring of PT_RET_STACK at `retTop`, `retCount` deep) unless it calls the next
    * instruction; a `ret` inside it to the address on top pops it and is one taken TNT bit.

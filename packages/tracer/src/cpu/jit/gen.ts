@@ -96,6 +96,17 @@ export class Gen {
   private ptLooped = false;
   /** ptN at each fault point of the counted part, by k. */
   private readonly ptFaultN = new Map<number, number>();
+  /**
+   * Outside a counted loop, the targets of the not-taken branches passed so far in the pass: their
+   * 0 bits are static, so they are appended only at the exits (ptAppend), with the exit's own bit.
+   */
+  private readonly ptPend: number[] = [];
+  /** ptPend.length at each fault point, by k. */
+  private readonly ptPendAtK = new Map<number, number>();
+  /** The target lists of the appends (PTS0, PTS1, ... outside the block function). */
+  private readonly ptSpills: number[][] = [];
+  /** The exit being emitted has nothing pending (a back-edge appended it). */
+  private ptNothingPending = false;
 
   constructor(
     readonly loop: boolean,
@@ -136,6 +147,7 @@ export class Gen {
     if (this.has(SHAPE.EDGES) && this.passed.length && !this.faultPaths.has(this.k))
       this.faultPaths.set(this.k, this.counters.path(this.passed));
     if (this.ptPassing && !this.ptFaultN.has(this.k)) this.ptFaultN.set(this.k, this.ptN);
+    if (this.ptPend.length && !this.ptPendAtK.has(this.k)) this.ptPendAtK.set(this.k, this.ptPend.length);
   }
 
   // ---- registers (values handed around are unsigned, masked to the operand size) ----
@@ -327,10 +339,13 @@ export class Gen {
         this.countPass();
       }
     }
-    this.ptFlush();
-    // A bit kept in place must be in tb/tc before SYNC writes them back; T.branch needs them there.
+    // Bits kept in place must be in tb/tc before SYNC writes them back; T.branch needs them there.
     const inPlace = typeof to === 'number' && (kind === BRANCH.COND_TAKEN || kind === BRANCH.JMP);
-    if (inPlace) this.pt(from, to, kind);
+    if (inPlace && kind === BRANCH.COND_TAKEN && this.has(SHAPE.PT)) this.ptTaken(to);
+    else {
+      this.ptFlush();
+      if (inPlace) this.pt(from, to, kind);
+    }
     this.line(SYNC);
     const args = `${hex(from)}, ${eip}, ${kind}`;
     if (this.has(SHAPE.RING)) this.line(`LR.record(${args});`);
@@ -369,11 +384,13 @@ export class Gen {
         this.line(`i${j}++; ${LOOP_LBR}${j} `);
       }
       if (this.ptPassing) this.ptPass(to, kind);
-      else this.pt(from, to, kind);
+      else if (this.has(SHAPE.PT)) this.ptBackEdge(to, kind);
       this.callHook(args);
     }
     this.line(`ret += ${this.k + 1}; if (ret + ${n} > end || cpu.stopping) {`);
+    this.ptNothingPending = true;
     this.exitAfterCount(hex(to), 0);
+    this.ptNothingPending = false;
     this.line('} continue;');
   }
 
@@ -417,11 +434,40 @@ export class Gen {
       this.ptN++;
       return;
     }
-    const bit = kind === BRANCH.COND_TAKEN ? 1 : 0;
+    if (kind === BRANCH.COND_NOT_TAKEN) this.ptPend.push(to >>> 0);
+    else this.ptTaken(to);
+  }
+
+  /** A conditional branch taken out of the block: the pending bits and its own go out together. */
+  private ptTaken(to: number): void {
+    this.tntLo = Math.min(this.tntLo, to >>> 0);
+    this.tntHi = Math.max(this.tntHi, to >>> 0);
+    if (this.ptPassing) {
+      this.ptFlush();
+      this.ptAppend([to >>> 0], 1);
+    } else this.ptAppend([...this.ptPend, to >>> 0], 1);
+  }
+
+  /** A back-edge of a loop that is not counted: the pass's bits go out in the loop. */
+  private ptBackEdge(to: number, kind: number): void {
+    this.tntLo = Math.min(this.tntLo, to >>> 0);
+    this.tntHi = Math.max(this.tntHi, to >>> 0);
+    if (kind === BRANCH.COND_TAKEN) this.ptAppend([...this.ptPend, to >>> 0], 1);
+    else this.ptAppend([...this.ptPend], 0);
+  }
+
+  /**
+   * Appends tos.length bits (all 0 but the last, which is `last`) to tb/tc; a full short TNT goes
+   * out through T.tntSpill, which knows each bit's target.
+   */
+  private ptAppend(tos: number[], last: number): void {
+    const n = tos.length;
+    if (n === 0) return;
+    const id = this.ptSpills.length;
+    this.ptSpills.push(tos);
     this.line(
-      `tb = (tb << 1) | ${bit}; if (++tc === 6) { ` +
-        `if (T.tntRoom > 0) { T.tntRoom--; const s = T.sink; s.buf[s.pos++] = 0x80 | (tb << 1); } ` +
-        `else T.tntFull(tb, ${hex(to)}); tb = 0; tc = 0; }`,
+      `tb = (tb << ${n}) | ${last}; if ((tc += ${n}) >= 6) { T.tntBits = tb; T.tntCount = tc; ` +
+        `T.tntSpill(PTS${id}); tb = T.tntBits; tc = T.tntCount; }`,
     );
   }
 
@@ -444,6 +490,7 @@ export class Gen {
   /** Before an exit in the counted part of a loop: appends the passes counted and this pass's bits. */
   private ptFlush(): void {
     if (this.ptPassing) this.line(`${PT_FLUSH}${this.ptN}`);
+    else if (!this.ptNothingPending) this.ptAppend([...this.ptPend], 0);
   }
 
   /** Appends the counted bits: the passes since qb, then the first `prefix` (a number or a local) of this one. */
@@ -461,13 +508,23 @@ export class Gen {
   /** In the catch clause, before SYNC: the counted bits up to the faulting instruction k. */
   ptFaultFlush(): string {
     const code = this.ptFlushCode('n', 'ret !== qb || n !== 0');
-    if (code === '') return '';
-    return `{ const n = ${JSON.stringify(Object.fromEntries(this.ptFaultN))}[k] | 0; ${code} }`;
+    const loop =
+      code === '' ? '' : `{ const n = ${JSON.stringify(Object.fromEntries(this.ptFaultN))}[k] | 0; ${code} }`;
+    if (this.ptPendAtK.size === 0) return loop;
+    const table = JSON.stringify(Object.fromEntries(this.ptPendAtK));
+    return (
+      `${loop} { const m = ${table}[k] | 0; if (m !== 0) { T.tntBits = tb; T.tntCount = tc; ` +
+      `T.tntLoop(0, m, ${this.ptPend.length}, 0, PTP); tb = T.tntBits; tc = T.tntCount; } }`
+    );
   }
 
   /** Declarations outside the block function (made once per block): the counted loop's targets. */
   outerDecls(): string {
-    return this.ptTos.length ? `const PTT = [${this.ptTos.map(hex).join(', ')}];` : '';
+    const list = (tos: number[]): string => `[${tos.map(hex).join(', ')}]`;
+    const decls = this.ptSpills.map((tos, j) => `PTS${j} = ${list(tos)}`);
+    if (this.ptTos.length) decls.push(`PTT = ${list(this.ptTos)}`);
+    if (this.ptPendAtK.size) decls.push(`PTP = ${list(this.ptPend)}`);
+    return decls.length ? `const ${decls.join(', ')};` : '';
   }
 
   /** A direct call to `to` (after SYNC): pushes the return address for return compression. */
