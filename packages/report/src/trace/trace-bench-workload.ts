@@ -60,14 +60,7 @@ function runKernel(w: Extract<WorkloadSpec, { kind: 'kernel' }>, traces: TraceKi
   const rec = traces.length
     ? new RunRecorder(images, memory, { dir, test: 'kernel', traces, hostCallTail: 1 })
     : undefined;
-  let attached = false;
-  session.beforeCall = (address) => {
-    if (!rec) return;
-    if (attached) return rec.resume(address);
-    cpu.eip = address;
-    rec.attach(cpu);
-    attached = true;
-  };
+  if (rec) session.beforeCall = (address) => rec.enter(cpu, address);
   const out: string[] = [];
   const runner = new ScriptRunner(
     session,

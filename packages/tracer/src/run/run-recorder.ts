@@ -114,6 +114,21 @@ export class RunRecorder {
     this.session.attach(cpu);
   }
 
+  /** attach() was called. */
+  get attached(): boolean {
+    return this.cpu !== undefined;
+  }
+
+  /**
+   * The host enters the guest at `address` (KernelSession.beforeCall): the first entry starts
+   * recording there, each later one resumes tracing.
+   */
+  enter(cpu: Cpu, address: number): void {
+    if (this.attached) return this.resume(address);
+    cpu.eip = address;
+    this.attach(cpu);
+  }
+
   /** Resumes tracing at `ip` (the host enters the guest there again, e.g. the next callGuest). */
   resume(ip: number): void {
     this.session.start(ip);

@@ -92,16 +92,7 @@ export function runScript(o: RunScriptOptions): ScriptRunResult {
         hostCallTail: 1,
       })
     : undefined;
-  if (recorder) {
-    let attached = false;
-    session.beforeCall = (address) => {
-      if (!attached) {
-        cpu.eip = address;
-        recorder.attach(cpu);
-        attached = true;
-      } else recorder.resume(address);
-    };
-  }
+  if (recorder) session.beforeCall = (address) => recorder.enter(cpu, address);
   const transcript: string[] = [];
   const runner = new ScriptRunner(
     session,

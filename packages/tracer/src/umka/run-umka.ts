@@ -92,14 +92,7 @@ export function runUmkaScript(o: RunUmkaOptions): RunUmkaResult {
         hostCallTail: 1,
       })
     : undefined;
-  let attached = false;
-  if (recorder)
-    session.beforeCall = (address) => {
-      if (attached) return recorder.resume(address);
-      cpu.eip = address;
-      recorder.attach(cpu);
-      attached = true;
-    };
+  if (recorder) session.beforeCall = (address) => recorder.enter(cpu, address);
   let transcript = '';
   const cwd = o.cwd ?? path.dirname(path.resolve(o.script));
   const shell = new UmkaShell(session, {
@@ -111,7 +104,7 @@ export function runUmkaScript(o: RunUmkaOptions): RunUmkaResult {
     },
   });
   const finish = (end: RunInfo['end']): string | undefined => {
-    if (recorder && attached) return recorder.finish(host.returnAddress, cpu.instructionsRetired, end);
+    if (recorder?.attached) return recorder.finish(host.returnAddress, cpu.instructionsRetired, end);
     recorder?.abandon();
     return undefined;
   };
