@@ -277,6 +277,15 @@ export class PtEncoder implements TntSink {
     this.tntRoom = Math.max(0, Math.min(s.buf.length - s.pos, this.nextPsbAt - s.length - 1));
   }
 
+  /** Six bits go out after a branch to `to`: straight into the buffer while tntRoom allows. */
+  private shortTnt(bits: number, to: number): void {
+    if (this.tntRoom > 0) {
+      this.tntRoom--;
+      const s = this.sink;
+      s.buf[s.pos++] = 0x80 | (bits << 1);
+    } else this.tntFull(bits, to);
+  }
+
   /** See TntSink.tntSpill. */
   tntSpill(tos: readonly number[]): void {
     const n = tos.length;
@@ -291,11 +300,7 @@ export class PtEncoder implements TntSink {
       count = rest;
       this.tntBits = 0;
       this.tntCount = 0;
-      if (this.tntRoom > 0) {
-        this.tntRoom--;
-        const s = this.sink;
-        s.buf[s.pos++] = 0x80 | (packet << 1);
-      } else this.tntFull(packet, to);
+      this.shortTnt(packet, to);
     }
     this.tntBits = bits;
     this.tntCount = count;
@@ -338,11 +343,7 @@ export class PtEncoder implements TntSink {
       if (++i === n) i = 0;
       total--;
       if (++count < SHORT_TNT_MAX) continue;
-      if (this.tntRoom > 0) {
-        this.tntRoom--;
-        const s = this.sink;
-        s.buf[s.pos++] = 0x80 | (bits << 1);
-      } else this.tntFull(bits, to);
+      this.shortTnt(bits, to);
       bits = 0;
       count = 0;
     }

@@ -425,8 +425,7 @@ export class Gen {
       this.line(`T.branch(${args});`);
       return;
     }
-    this.tntLo = Math.min(this.tntLo, to >>> 0);
-    this.tntHi = Math.max(this.tntHi, to >>> 0);
+    this.ptTarget(to);
     if (!cond) return;
     if (this.ptPassing && kind === BRANCH.COND_NOT_TAKEN) {
       // Counted (see ptPassing): one more bit of the pass.
@@ -438,10 +437,15 @@ export class Gen {
     else this.ptTaken(to);
   }
 
-  /** A conditional branch taken out of the block: the pending bits and its own go out together. */
-  private ptTaken(to: number): void {
+  /** A static target fed to T in place: the block runs only when T's range holds it (prologue). */
+  private ptTarget(to: number): void {
     this.tntLo = Math.min(this.tntLo, to >>> 0);
     this.tntHi = Math.max(this.tntHi, to >>> 0);
+  }
+
+  /** A conditional branch taken out of the block: the pending bits and its own go out together. */
+  private ptTaken(to: number): void {
+    this.ptTarget(to);
     if (this.ptPassing) {
       this.ptFlush();
       this.ptAppend([to >>> 0], 1);
@@ -450,8 +454,7 @@ export class Gen {
 
   /** A back-edge of a loop that is not counted: the pass's bits go out in the loop. */
   private ptBackEdge(to: number, kind: number): void {
-    this.tntLo = Math.min(this.tntLo, to >>> 0);
-    this.tntHi = Math.max(this.tntHi, to >>> 0);
+    this.ptTarget(to);
     if (kind === BRANCH.COND_TAKEN) this.ptAppend([...this.ptPend, to >>> 0], 1);
     else this.ptAppend([...this.ptPend], 0);
   }
@@ -475,8 +478,7 @@ export class Gen {
   private ptPass(to: number, kind: number): void {
     if (this.ptLooped) throw new Error('jit: a second back-edge in a loop compiled for one');
     this.ptLooped = true;
-    this.tntLo = Math.min(this.tntLo, to >>> 0);
-    this.tntHi = Math.max(this.tntHi, to >>> 0);
+    this.ptTarget(to);
     if (kind === BRANCH.COND_TAKEN) {
       this.ptTos.push(to >>> 0);
       this.ptLast = 1;
@@ -487,7 +489,10 @@ export class Gen {
     this.ptN = 0;
   }
 
-  /** Before an exit in the counted part of a loop: appends the passes counted and this pass's bits. */
+  /**
+   * Before an exit: appends the bits not appended yet — in the counted part of a loop the passes
+   * counted and this pass's bits, elsewhere the pending not-taken bits.
+   */
   private ptFlush(): void {
     if (this.ptPassing) this.line(`${PT_FLUSH}${this.ptN}`);
     else if (!this.ptNothingPending) this.ptAppend([...this.ptPend], 0);
