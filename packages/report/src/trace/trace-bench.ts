@@ -54,7 +54,7 @@ const RUNS_PER_CHILD = 3;
 const MARKER = Buffer.from('FASMCOV-PASSES:', 'latin1');
 
 /** The emulated build of a `bench cpu` workload with its pass count patched in. */
-export function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string): WorkloadSpec {
+function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string): WorkloadSpec {
   const out = path.join(dir, `${w.name}.elf`);
   assemble(path.join(repo, 'packages/tracer/src/bench/asm/emulated.asm'), {
     output: out,
@@ -69,7 +69,7 @@ export function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir:
 }
 
 /** The bundled kernel runs the fat32-many fixture's listing and reads, `rounds` times over. */
-export function kernelWorkload(repo: string, rounds: number, dir: string): WorkloadSpec {
+function kernelWorkload(repo: string, rounds: number, dir: string): WorkloadSpec {
   const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
   const f = prepareFixture(
     path.join(repo, 'fixtures/fs/fat32-many'),

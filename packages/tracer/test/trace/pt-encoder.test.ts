@@ -69,6 +69,21 @@ function viaTntSink(pt: PtEncoder, e: Event): void {
   } else if (e.kind !== BRANCH.JMP || !inside) pt.branch(e.from, e.to, e.kind);
 }
 
+/** An encoder over `sink` with tracing on at 0x1000. */
+function started(sink: BufferSink | FileSink): PtEncoder {
+  const pt = new PtEncoder(sink, opts());
+  pt.enable(0x1000);
+  return pt;
+}
+
+/** `n` random branch targets in the first range. */
+const targets = (r: () => number, n: number): number[] =>
+  Array.from({ length: n }, () => 0x1000 + Math.floor(r() * 0x1000));
+
+/** The kind of bit j of n that are all not taken but the last, taken when `last` is 1. */
+const passKind = (j: number, n: number, last: number): number =>
+  j === n - 1 && last ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN;
+
 function encodeInto(evs: Event[], o: PtEncoderOptions, tntSink: boolean, sink: BufferSink | FileSink): void {
   const pt = new PtEncoder(sink, o);
   pt.enable(0x1000);
@@ -128,20 +143,17 @@ describe('PtEncoder entry points and sinks', () => {
         toFile ? new FileSink(path.join(dir, name), 64) : new BufferSink();
       const a = sinks('a.pt');
       const b = sinks('b.pt');
-      const byBranch = new PtEncoder(a, opts());
-      const byLoop = new PtEncoder(b, opts());
-      byBranch.enable(0x1000);
-      byLoop.enable(0x1000);
+      const byBranch = started(a);
+      const byLoop = started(b);
       for (let round = 0; round < 400; round++) {
         // A pass: n - 1 branches not taken, then the back-edge (taken when conditional).
         const n = 1 + Math.floor(r() * 9);
         const last = r() < 0.7 ? 1 : 0;
-        const tos = Array.from({ length: n }, () => 0x1000 + Math.floor(r() * 0x1000));
+        const tos = targets(r, n);
         const passes = r() < 0.2 ? Math.floor(r() * 3000) : Math.floor(r() * 20);
         const prefix = Math.floor(r() * (last ? n : n + 1));
-        const bit = (j: number): number =>
-          j === n - 1 ? (last ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN) : BRANCH.COND_NOT_TAKEN;
-        for (let p = 0; p < passes; p++) for (let j = 0; j < n; j++) byBranch.branch(0x1800, tos[j], bit(j));
+        for (let p = 0; p < passes; p++)
+          for (let j = 0; j < n; j++) byBranch.branch(0x1800, tos[j], passKind(j, n, last));
         for (let j = 0; j < prefix; j++) byBranch.branch(0x1800, tos[j], BRANCH.COND_NOT_TAKEN);
         byLoop.tntLoop(passes, prefix, n, last, tos);
         // Something between loops: an indirect jump (a TIP), sometimes.
@@ -168,18 +180,14 @@ describe('PtEncoder entry points and sinks', () => {
     const r = rng(9);
     const a = new BufferSink();
     const b = new BufferSink();
-    const byBranch = new PtEncoder(a, opts());
-    const byBlock = new PtEncoder(b, opts());
-    byBranch.enable(0x1000);
-    byBlock.enable(0x1000);
+    const byBranch = started(a);
+    const byBlock = started(b);
     for (let round = 0; round < 20000; round++) {
       // n - 1 branches not taken, then the exit: taken or not.
       const n = 1 + Math.floor(r() * 5);
       const last = r() < 0.5 ? 1 : 0;
-      const tos = Array.from({ length: n }, () => 0x1000 + Math.floor(r() * 0x1000));
-      tos.forEach((to, j) =>
-        byBranch.branch(0x1800, to, j === n - 1 && last ? BRANCH.COND_TAKEN : BRANCH.COND_NOT_TAKEN),
-      );
+      const tos = targets(r, n);
+      tos.forEach((to, j) => byBranch.branch(0x1800, to, passKind(j, n, last)));
       // What compiled code does (Gen.ptAppend).
       byBlock.tntBits = (byBlock.tntBits << n) | last;
       byBlock.tntCount += n;
