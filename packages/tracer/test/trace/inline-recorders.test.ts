@@ -100,6 +100,8 @@ function same(src: string, make: MakeTargets, o: RunOptions = {}): Recorded {
     0,
   );
   if (hookedEveryBranch.has(make)) expect(got.hookCalls).toBe(want.hookCalls);
+  // Slices shorter than the blocks (which go on through jumps and calls) run interpreted.
+  else if ((o.budget ?? Infinity) < 7) expect(got.hookCalls).toBeLessThanOrEqual(want.hookCalls);
   else expect(got.hookCalls).toBeLessThan(want.hookCalls);
   return got;
 }

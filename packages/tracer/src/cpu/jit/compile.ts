@@ -74,21 +74,31 @@ function relTarget(i: Insn, next: number): number | undefined {
   return short ? (next + ((i.imm << 24) >> 24)) >>> 0 : (next + i.imm) >>> 0;
 }
 
-function form(cpu: Cpu, start: number, ctx: BlockCtx): Formed | undefined {
+/** The instruction at `eip`, or undefined when fetching it faults (the interpreter raises that). */
+function fetch(cpu: Cpu, eip: number): Insn | undefined {
+  try {
+    return cpu.insnAt(eip);
+  } catch (e) {
+    if (e instanceof GuestFault) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The instructions of the block at `start`. With `follow`, a direct jump or call to code that can
+ * be compiled does not end it: the block goes on at the target (fewer, longer blocks; a kernel's
+ * blocks are short and a third of them end at a call).
+ */
+function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed | undefined {
   const f: Formed = { insns: [], addrs: [], plans: [], tail: undefined, pages: [], end: start };
   let eip = start;
   let sideExits = 0;
   while (f.insns.length < MAX_INSNS) {
-    let i: Insn;
-    try {
-      i = cpu.insnAt(eip);
-    } catch (e) {
-      if (e instanceof GuestFault) break; // the interpreter will raise it when it gets there
-      throw e;
-    }
+    const i = fetch(cpu, eip);
+    if (i === undefined) break;
     for (const p of [eip >>> 12, ((eip + i.len - 1) >>> 0) >>> 12]) if (!f.pages.includes(p)) f.pages.push(p);
     const next = (eip + i.len) >>> 0;
-    const plan = planFor(i, ctx);
+    let plan = planFor(i, ctx);
     f.end = next;
     if (plan === undefined) {
       f.tail = i;
@@ -97,6 +107,20 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx): Formed | undefined {
     }
     f.insns.push(i);
     f.addrs.push(eip);
+    const to = plan.through?.target(next);
+    if (
+      follow &&
+      plan.through !== undefined &&
+      to !== undefined &&
+      to !== start &&
+      compilable(cpu, to, ctx)
+    ) {
+      plan = { ...plan, term: false, emit: plan.through.emit };
+      f.plans.push(plan);
+      f.end = eip = to;
+      ctx.follows++;
+      continue;
+    }
     f.plans.push(plan);
     eip = next;
     const target = relTarget(i, next);
@@ -109,6 +133,12 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx): Formed | undefined {
   if (f.insns.length === 0 && f.tail === undefined) return undefined;
   ctx.n = f.insns.length + (f.tail ? 1 : 0);
   return f;
+}
+
+/** The instruction at `eip` can be fetched and compiled (a host-call stub, say, cannot). */
+function compilable(cpu: Cpu, eip: number, ctx: BlockCtx): boolean {
+  const i = fetch(cpu, eip);
+  return i !== undefined && planFor(i, ctx) !== undefined;
 }
 
 /** dead[k]: the flag record of instruction k is overwritten before any read, fault point or exit. */
@@ -177,8 +207,14 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
  * or returns undefined when nothing there can be fetched.
  */
 export function compileBlock(cpu: Cpu, start: number, env: BlockEnv, shape: number): Block | undefined {
-  const ctx: BlockCtx = { start, n: 0, loop: false, backEdges: 0 };
-  const f = form(cpu, start, ctx);
+  let ctx: BlockCtx = { start, n: 0, loop: false, backEdges: 0, follows: 0 };
+  let f = form(cpu, start, ctx, true);
+  if (f !== undefined && ctx.loop && ctx.follows > 0) {
+    // A loop's passes are recorded in bulk (counted passes, repeated LBR records), which assumes
+    // its back-edge is the pass's only taken branch: loops do not go through jumps and calls.
+    ctx = { start, n: 0, loop: false, backEdges: 0, follows: 0 };
+    f = form(cpu, start, ctx, false);
+  }
   if (f === undefined) return undefined;
   const { text, exits } = source(f, ctx, env, shape);
   const handler: Handler | undefined = f.tail?.handler;

@@ -355,6 +355,26 @@ export class Gen {
     this.line(`return ${this.exits++};`);
   }
 
+  /**
+   * A direct jump or call to `to` the block goes on through (the instruction there is compiled
+   * next): a static edge of the pass, like a conditional branch not taken.
+   */
+  through(from: number, to: number, kind: number): void {
+    if (this.shape !== SHAPE.BARE) {
+      this.reports = true;
+      const args = `${hex(from)}, ${hex(to)}, ${kind}`;
+      if (this.has(SHAPE.EDGES)) this.passed.push(this.counters.edge(from, to, kind));
+      if (this.has(SHAPE.RING)) this.line(`LR.record(${args});`);
+      if (this.has(SHAPE.PT)) {
+        // In place: the block runs only when T is on and its range holds `to` (prologue).
+        this.ptTarget(to);
+        if (kind === BRANCH.CALL) this.line(this.ptPush(to));
+      }
+      this.callHook(args, hex(to));
+    }
+    this.next = to;
+  }
+
   /** A conditional branch not taken: the pass goes on (unless a hook stopped the run). */
   notTaken(from: number): void {
     if (this.shape === SHAPE.BARE) return;
@@ -535,14 +555,18 @@ export class Gen {
   /** A direct call to `to` (after SYNC): pushes the return address for return compression. */
   private ptCall(to: number, args: string): void {
     const t = hex(to);
+    this.line(`if (T.on && ${t} >= T.lo && ${t} < T.hi) { ${this.ptPush(to)} } else T.branch(${args});`);
+  }
+
+  /** What a direct call to `to` inside T's range does: push the return address (compression on). */
+  private ptPush(to: number): string {
     const m = PT_RET_STACK - 1;
     // A call of the next instruction (to read EIP) pushes nothing, as in the encoder.
-    const push =
-      this.next >>> 0 === to >>> 0
-        ? ''
-        : `if (T.retCompression) { const r = (T.retTop + 1) & ${m}; T.retTop = r; ` +
-          `T.retStack[r] = ${hex(this.next)}; if (T.retCount < ${PT_RET_STACK}) T.retCount++; }`;
-    this.line(`if (T.on && ${t} >= T.lo && ${t} < T.hi) { ${push} } else T.branch(${args});`);
+    if (this.next >>> 0 === to >>> 0) return '';
+    return (
+      `if (T.retCompression) { const r = (T.retTop + 1) & ${m}; T.retTop = r; ` +
+      `T.retStack[r] = ${hex(this.next)}; if (T.retCount < ${PT_RET_STACK}) T.retCount++; }`
+    );
   }
 
   /** A `ret` to `to` (a temp, after SYNC): a compressed one pops and is one taken TNT bit. */

@@ -13,6 +13,11 @@ export interface Plan {
   /** Ends the block with a control transfer. */
   term: boolean;
   emit: (g: Gen, i: Insn) => void;
+  /**
+   * A direct jump or call: its target given the next instruction's address, and how to emit it
+   * when the block goes on at the target instead of ending (compile.ts decides).
+   */
+  through?: { target: (next: number) => number; emit: (g: Gen, i: Insn) => void };
 }
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
@@ -256,6 +261,8 @@ export interface BlockCtx {
   loop: boolean;
   /** Branches of the block back to its start (a loop has one or more). */
   backEdges: number;
+  /** Direct jumps and calls the block goes on through (see Plan.through). */
+  follows: number;
 }
 
 /** Relative target: next + sign-extended displacement. */
@@ -277,7 +284,7 @@ function jcc(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
 }
 
 function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
-  return plan(
+  const p = plan(
     'none',
     false,
     (g) => {
@@ -288,10 +295,15 @@ function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
     false,
     true,
   );
+  p.through = {
+    target: (next) => relTarget(i, next, immBytes),
+    emit: (g) => g.through(g.addr, relTarget(i, g.next, immBytes), BRANCH.JMP),
+  };
+  return p;
 }
 
-const callRel = (i: Insn): Plan =>
-  plan(
+function callRel(i: Insn): Plan {
+  const p = plan(
     'none',
     true,
     (g) => {
@@ -301,6 +313,15 @@ const callRel = (i: Insn): Plan =>
     false,
     true,
   );
+  p.through = {
+    target: (next) => relTarget(i, next, 4),
+    emit: (g) => {
+      g.push(4, hex(g.next));
+      g.through(g.addr, relTarget(i, g.next, 4), BRANCH.CALL);
+    },
+  };
+  return p;
+}
 
 function ret(i: Insn, imm: boolean): Plan {
   return plan(
