@@ -3,7 +3,10 @@
 // Each program runs on the interpreter and on the JIT; the full state must be the same.
 import { BRANCH, type Cpu } from '@fasmcov/tracer';
 import { DATA, STACK_BOTTOM, STACK_TOP } from './helpers';
-import { type Snapshot, compileEagerly, loadOnce, runOutcome, snapshot } from './jit-helpers';
+import { compileBlock } from '../../src/cpu/jit/compile';
+import { EdgeCounters } from '../../src/cpu/jit/engine';
+import { SHAPE } from '../../src/cpu/jit/gen';
+import { type Snapshot, THROUGH, compileEagerly, loadOnce, runOutcome, snapshot } from './jit-helpers';
 
 /** Memory compared after every slice, and (all of it) at the end. */
 const SLICE_RANGES: Array<[number, number]> = [
@@ -191,6 +194,25 @@ describe('JIT exactness on hand-written programs', () => {
     const kinds = new Set(t.events.map((e) => e[2]));
     for (const k of [BRANCH.CALL, BRANCH.CALL_INDIRECT, BRANCH.RET, BRANCH.JMP_INDIRECT, BRANCH.COND_TAKEN])
       expect(kinds).toContain(k);
+  });
+
+  it('blocks go on through direct jumps, calls and the returns of those calls; a return elsewhere leaves', () => {
+    const t = same(THROUGH);
+    const kinds = new Set(t.events.map((e) => e[2]));
+    for (const k of [BRANCH.CALL, BRANCH.RET, BRANCH.JMP, BRANCH.COND_TAKEN]) expect(kinds).toContain(k);
+    // The first block runs from the start through f and h and back, into g and its call of the
+    // next instruction, through g's return (checked against the address the call pushed), the jmp
+    // and dec to the loop's branch, and ends with the hlt: 20 instructions.
+    const cpu = loadOnce(THROUGH);
+    const env = {
+      epoch: 0,
+      counters: new EdgeCounters(),
+      inl: undefined,
+      ring: undefined,
+      pt: undefined,
+      rest: undefined,
+    };
+    expect(compileBlock(cpu, cpu.eip, env, SHAPE.BARE)?.n).toBe(20);
   });
 
   it('hlt and stop() from a host call end the run where the interpreter ends it', () => {

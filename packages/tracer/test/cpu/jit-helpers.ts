@@ -77,3 +77,32 @@ export function loadOnce(body: string): Cpu {
   cpu.regs[4] = STACK_TOP;
   return cpu;
 }
+
+/**
+ * Direct calls whose routines return where they were called from (f, `ret 4` of h) and one that
+ * does not every fourth time (g), a `call` of the next instruction and direct jumps.
+ */
+export const THROUGH = [
+  'mov ecx, 60',
+  'l: call f',
+  'inc eax',
+  'push 3',
+  'call h',
+  'call g',
+  'back: jmp m',
+  'm: dec ecx',
+  'jnz l',
+  'hlt',
+  'f: add esi, ecx',
+  'ret',
+  'h: add ebx, [esp+4]',
+  'ret 4',
+  'g: call nx',
+  'nx: pop edx',
+  'test ecx, 3',
+  'jnz gr',
+  'mov dword [esp], other',
+  'gr: ret',
+  'other: add edi, 1',
+  'jmp m',
+].join('\n');

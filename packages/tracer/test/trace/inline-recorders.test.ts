@@ -21,7 +21,7 @@ import {
 } from '@fasmcov/tracer';
 import { registerInlineHook } from '../../src/cpu/jit/engine';
 import { CODE, DATA } from '../cpu/helpers';
-import { compileEagerly, loadOnce, runOutcome } from '../cpu/jit-helpers';
+import { THROUGH, compileEagerly, loadOnce, runOutcome } from '../cpu/jit-helpers';
 
 /** Recorders for one run (fresh each time: every run gets its own) on `cpu`. */
 type MakeTargets = (cpu: Cpu) => TraceTargets;
@@ -193,6 +193,14 @@ describe('inline branch recording (compiled code counting for the recorders)', (
     same(MIXED, make);
     for (const budget of [1, 3, 7, 50]) same(MIXED, make, { budget });
   });
+
+  test.each(CONFIGS)(
+    '%s: blocks going on through direct jumps, calls and their returns record what the hook does',
+    (_name, make) => {
+      same(THROUGH, make);
+      for (const budget of [1, 3, 7, 50]) same(THROUGH, make, { budget });
+    },
+  );
 
   // (Slices of one instruction would leave the routines' blocks nothing but their `ret`.)
   test.each(FILTERED)('%s: the same trace after every slice', (_name, make) => {

@@ -4,7 +4,7 @@ import { GuestFault } from '../fault';
 import { PARITY } from '../flags';
 import type { BranchHook, BranchRing, EdgeCounters, TntSink } from './engine';
 import { Gen, SYNC } from './gen';
-import { type BlockCtx, type Plan, planFor } from './ops';
+import { type BlockCtx, type Plan, type Through, planFor } from './ops';
 
 /** Returns the index of the exit taken, or -1 to go back to the interpreter loop. */
 export type BlockFn = (cpu: Cpu, end: number) => number;
@@ -93,6 +93,8 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
   const f: Formed = { insns: [], addrs: [], plans: [], tail: undefined, pages: [], end: start };
   let eip = start;
   let sideExits = 0;
+  /** Return addresses of the calls the block went through, the latest last. */
+  const calls: number[] = [];
   while (f.insns.length < MAX_INSNS) {
     const i = fetch(cpu, eip);
     if (i === undefined) break;
@@ -107,15 +109,13 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
     }
     f.insns.push(i);
     f.addrs.push(eip);
-    const to = plan.through?.target(next);
-    if (
-      follow &&
-      plan.through !== undefined &&
-      to !== undefined &&
-      to !== start &&
-      compilable(cpu, to, ctx)
-    ) {
-      plan = { ...plan, term: false, emit: plan.through.emit };
+    const to = throughTarget(plan, next, calls);
+    if (follow && to !== undefined && to !== start && compilable(cpu, to, ctx)) {
+      const through = plan.through as Through;
+      if (through.kind === 'ret') calls.pop();
+      // A call of the next instruction (to read EIP) is no call a return comes back from.
+      else if (through.kind === 'call' && to !== next) calls.push(next);
+      plan = { ...plan, term: false, emit: (g, insn) => through.emit(g, insn, to) };
       f.plans.push(plan);
       f.end = eip = to;
       ctx.follows++;
@@ -133,6 +133,13 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
   if (f.insns.length === 0 && f.tail === undefined) return undefined;
   ctx.n = f.insns.length + (f.tail ? 1 : 0);
   return f;
+}
+
+/** Where the block could go on after `plan` (undefined: nowhere), see Plan.through. */
+function throughTarget(plan: Plan, next: number, calls: number[]): number | undefined {
+  const t = plan.through;
+  if (t === undefined) return undefined;
+  return t.kind === 'ret' ? calls[calls.length - 1] : t.target(next);
 }
 
 /** The instruction at `eip` can be fetched and compiled (a host-call stub, say, cannot). */
@@ -183,6 +190,10 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
     tail = `H(cpu, I); cpu.instructionsRetired++; return ${g.exits++};`;
   } else if (last === undefined || !last.term) g.exit(hex(f.end), k);
   const sync = g.syncCode();
+  // (Before outerDecls: the fault flush declares what it appends.)
+  const onFault = faults
+    ? `} catch (e) { ${g.faultCount()} ${g.ptFaultFlush()} ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
+    : '}';
   const text = [
     g.outerDecls(),
     'return (function block(cpu, end) {',
@@ -193,13 +204,39 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
     ctx.loop ? 'for (;;) {' : '',
     ...body.map((l) => g.resolve(l, sync)),
     ctx.loop ? '}' : '',
-    faults
-      ? `} catch (e) { ${g.faultCount()} ${g.ptFaultFlush()} ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
-      : '}',
+    onFault,
     tail,
     '});',
   ].join('\n');
   return { text, exits: g.exits };
+}
+
+type BlockFactory = (
+  p: Uint8Array,
+  a: number[],
+  j: BlockEnv,
+  h: Handler | undefined,
+  i: Insn | undefined,
+  e: EdgeCounters,
+) => BlockFn;
+
+/**
+ * Block factories by source text, shared by every Jit of the process: the text says all the
+ * code does given the factory's arguments, and block functions made by one factory share V8's
+ * type feedback and optimised code, so the same code compiled again (the next script's session,
+ * a recompiled page) starts fast instead of warming up (and deoptimising on cold exits) anew.
+ */
+const factories = new Map<string, BlockFactory>();
+const MAX_FACTORIES = 20_000;
+
+function factoryOf(text: string): BlockFactory {
+  let make = factories.get(text);
+  if (make === undefined) {
+    if (factories.size >= MAX_FACTORIES) factories.clear();
+    make = new Function('P', 'A', 'J', 'H', 'I', 'E', text) as BlockFactory;
+    factories.set(text, make);
+  }
+  return make;
 }
 
 /**
@@ -218,14 +255,7 @@ export function compileBlock(cpu: Cpu, start: number, env: BlockEnv, shape: numb
   if (f === undefined) return undefined;
   const { text, exits } = source(f, ctx, env, shape);
   const handler: Handler | undefined = f.tail?.handler;
-  const make = new Function('P', 'A', 'J', 'H', 'I', 'E', text) as (
-    p: Uint8Array,
-    a: number[],
-    j: BlockEnv,
-    h: Handler | undefined,
-    i: Insn | undefined,
-    e: EdgeCounters,
-  ) => BlockFn;
+  const make = factoryOf(text);
   return {
     start,
     n: ctx.n,

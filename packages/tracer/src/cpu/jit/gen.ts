@@ -101,6 +101,10 @@ export class Gen {
    * 0 bits are static, so they are appended only at the exits (ptAppend), with the exit's own bit.
    */
   private readonly ptPend: number[] = [];
+  /** The bit of each (0 for a branch not taken, 1 for a return the block went on through). */
+  private readonly ptPendBits: number[] = [];
+  /** The block goes on through returns (see through): it runs only when T compresses them. */
+  private ptRetThrough = false;
   /** ptPend.length at each fault point, by k. */
   private readonly ptPendAtK = new Map<number, number>();
   /** The target lists of the appends (PTS0, PTS1, ... outside the block function). */
@@ -369,6 +373,7 @@ export class Gen {
         // In place: the block runs only when T is on and its range holds `to` (prologue).
         this.ptTarget(to);
         if (kind === BRANCH.CALL) this.line(this.ptPush(to));
+        else if (kind === BRANCH.RET) this.ptRetThroughCode(to);
       }
       this.callHook(args, hex(to));
     }
@@ -453,8 +458,14 @@ export class Gen {
       this.ptN++;
       return;
     }
-    if (kind === BRANCH.COND_NOT_TAKEN) this.ptPend.push(to >>> 0);
+    if (kind === BRANCH.COND_NOT_TAKEN) this.ptPending(to, 0);
     else this.ptTaken(to);
+  }
+
+  /** A static bit for a branch to `to`, appended at the next exit with the others (ptFlush). */
+  private ptPending(to: number, bit: number): void {
+    this.ptPend.push(to >>> 0);
+    this.ptPendBits.push(bit);
   }
 
   /** A static target fed to T in place: the block runs only when T's range holds it (prologue). */
@@ -468,29 +479,34 @@ export class Gen {
     this.ptTarget(to);
     if (this.ptPassing) {
       this.ptFlush();
-      this.ptAppend([to >>> 0], 1);
-    } else this.ptAppend([...this.ptPend, to >>> 0], 1);
+      this.ptAppend([to >>> 0], [1]);
+    } else this.ptAppend([...this.ptPend, to >>> 0], [...this.ptPendBits, 1]);
   }
 
   /** A back-edge of a loop that is not counted: the pass's bits go out in the loop. */
   private ptBackEdge(to: number, kind: number): void {
     this.ptTarget(to);
-    if (kind === BRANCH.COND_TAKEN) this.ptAppend([...this.ptPend, to >>> 0], 1);
-    else this.ptAppend([...this.ptPend], 0);
+    if (kind === BRANCH.COND_TAKEN) this.ptAppend([...this.ptPend, to >>> 0], [...this.ptPendBits, 1]);
+    else this.ptAppend([...this.ptPend], [...this.ptPendBits]);
   }
 
   /**
-   * Appends tos.length bits (all 0 but the last, which is `last`) to tb/tc; a full short TNT goes
-   * out through T.tntSpill, which knows each bit's target.
+   * Appends `bits` (bit i of a branch to tos[i]) to tb/tc; a full short TNT goes out through
+   * T.tntSpill, which knows each bit's target.
    */
-  private ptAppend(tos: number[], last: number): void {
+  private ptAppend(tos: number[], bits: number[]): void {
+    const code = this.ptAppendCode(tos, bits);
+    if (code !== '') this.line(code);
+  }
+  private ptAppendCode(tos: number[], bits: number[]): string {
     const n = tos.length;
-    if (n === 0) return;
+    if (n === 0) return '';
     const id = this.ptSpills.length;
     this.ptSpills.push(tos);
-    this.line(
-      `tb = (tb << ${n}) | ${last}; if ((tc += ${n}) >= 6) { T.tntBits = tb; T.tntCount = tc; ` +
-        `T.tntSpill(PTS${id}); tb = T.tntBits; tc = T.tntCount; }`,
+    const pattern = bits.reduce((v, b) => v * 2 + b, 0);
+    return (
+      `tb = (tb << ${n}) | ${pattern}; if ((tc += ${n}) >= 6) { T.tntBits = tb; T.tntCount = tc; ` +
+      `T.tntSpill(PTS${id}); tb = T.tntBits; tc = T.tntCount; }`
     );
   }
 
@@ -515,7 +531,7 @@ export class Gen {
    */
   private ptFlush(): void {
     if (this.ptPassing) this.line(`${PT_FLUSH}${this.ptN}`);
-    else if (!this.ptNothingPending) this.ptAppend([...this.ptPend], 0);
+    else if (!this.ptNothingPending) this.ptAppend([...this.ptPend], [...this.ptPendBits]);
   }
 
   /** Appends the counted bits: the passes since qb, then the first `prefix` (a number or a local) of this one. */
@@ -536,11 +552,12 @@ export class Gen {
     const loop =
       code === '' ? '' : `{ const n = ${JSON.stringify(Object.fromEntries(this.ptFaultN))}[k] | 0; ${code} }`;
     if (this.ptPendAtK.size === 0) return loop;
-    const table = JSON.stringify(Object.fromEntries(this.ptPendAtK));
-    return (
-      `${loop} { const m = ${table}[k] | 0; if (m !== 0) { T.tntBits = tb; T.tntCount = tc; ` +
-      `T.tntLoop(0, m, ${this.ptPend.length}, 0, PTP); tb = T.tntBits; tc = T.tntCount; } }`
+    // The pending bits before instruction k: the first m.
+    const cases = [...this.ptPendAtK].map(
+      ([k, m]) =>
+        `case ${k}: ${this.ptAppendCode(this.ptPend.slice(0, m), this.ptPendBits.slice(0, m))} break;`,
     );
+    return `${loop} switch (k) { ${cases.join(' ')} }`;
   }
 
   /** Declarations outside the block function (made once per block): the counted loop's targets. */
@@ -548,7 +565,6 @@ export class Gen {
     const list = (tos: number[]): string => `[${tos.map(hex).join(', ')}]`;
     const decls = this.ptSpills.map((tos, j) => `PTS${j} = ${list(tos)}`);
     if (this.ptTos.length) decls.push(`PTT = ${list(this.ptTos)}`);
-    if (this.ptPendAtK.size) decls.push(`PTP = ${list(this.ptPend)}`);
     return decls.length ? `const ${decls.join(', ')};` : '';
   }
 
@@ -567,6 +583,17 @@ export class Gen {
       `if (T.retCompression) { const r = (T.retTop + 1) & ${m}; T.retTop = r; ` +
       `T.retStack[r] = ${hex(this.next)}; if (T.retCount < ${PT_RET_STACK}) T.retCount++; }`
     );
+  }
+
+  /**
+   * A `ret` to the address the block's own call pushed (see through): with compression on (the
+   * prologue checks) T's stack has it on top, so it pops and is a static taken bit.
+   */
+  private ptRetThroughCode(to: number): void {
+    const m = PT_RET_STACK - 1;
+    this.ptRetThrough = true;
+    this.line(`T.retTop = (T.retTop + ${m}) & ${m}; T.retCount--;`);
+    this.ptPending(to, 1);
   }
 
   /** A `ret` to `to` (a temp, after SYNC): a compressed one pops and is one taken TNT bit. */
@@ -670,7 +697,7 @@ export class Gen {
     if (this.reports && this.has(SHAPE.REST)) consts.push('G = J.rest');
     if (this.tntInPlace()) decl.push('tb = T.tntBits', 'tc = T.tntCount');
     const bail = this.tntInPlace()
-      ? `if (!(T.on && T.lo <= ${hex(this.tntLo)} && ${hex(this.tntHi)} < T.hi)) return ${NOT_IN_PLACE};`
+      ? `if (!(T.on && T.lo <= ${hex(this.tntLo)} && ${hex(this.tntHi)} < T.hi${this.ptRetThrough ? ' && T.retCompression' : ''})) return ${NOT_IN_PLACE};`
       : '';
     return [
       consts.length ? `const ${consts.join(', ')};` : '',

@@ -14,10 +14,11 @@ export interface Plan {
   term: boolean;
   emit: (g: Gen, i: Insn) => void;
   /**
-   * A direct jump or call: its target given the next instruction's address, and how to emit it
-   * when the block goes on at the target instead of ending (compile.ts decides).
+   * A direct jump or call (its target given the next instruction's address) or a return: how to
+   * emit it when the block goes on at the target `to` instead of ending (compile.ts decides; a
+   * return goes on only to the address a call of the block pushed, and checks it).
    */
-  through?: { target: (next: number) => number; emit: (g: Gen, i: Insn) => void };
+  through?: Through;
 }
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
@@ -254,6 +255,10 @@ function imulG(i: Insn, immKind: number): Plan | undefined {
 
 // ---- control transfers (they end the block; `ctx` knows the block) ----
 
+export type Through =
+  | { kind: 'jmp' | 'call'; target: (next: number) => number; emit: (g: Gen, i: Insn, to: number) => void }
+  | { kind: 'ret'; emit: (g: Gen, i: Insn, to: number) => void };
+
 export interface BlockCtx {
   start: number;
   /** Instructions in one pass of the block. */
@@ -296,8 +301,9 @@ function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
     true,
   );
   p.through = {
+    kind: 'jmp',
     target: (next) => relTarget(i, next, immBytes),
-    emit: (g) => g.through(g.addr, relTarget(i, g.next, immBytes), BRANCH.JMP),
+    emit: (g, _i, to) => g.through(g.addr, to, BRANCH.JMP),
   };
   return p;
 }
@@ -314,27 +320,35 @@ function callRel(i: Insn): Plan {
     true,
   );
   p.through = {
+    kind: 'call',
     target: (next) => relTarget(i, next, 4),
-    emit: (g) => {
+    emit: (g, _i, to) => {
       g.push(4, hex(g.next));
-      g.through(g.addr, relTarget(i, g.next, 4), BRANCH.CALL);
+      g.through(g.addr, to, BRANCH.CALL);
     },
   };
   return p;
 }
 
 function ret(i: Insn, imm: boolean): Plan {
-  return plan(
-    'none',
-    true,
-    (g) => {
-      const t = g.tmp(`${g.pop(4)} >>> 0`);
-      if (imm) g.line(`r4 = (r4 + ${i.imm}) | 0;`);
+  const popped = (g: Gen): string => {
+    const t = g.tmp(`${g.pop(4)} >>> 0`);
+    if (imm) g.line(`r4 = (r4 + ${i.imm}) | 0;`);
+    return t;
+  };
+  const p = plan('none', true, (g) => g.leave(g.addr, popped(g), BRANCH.RET), false, true);
+  p.through = {
+    kind: 'ret',
+    emit: (g, _i, to) => {
+      // Back to where the block's call came from (the stack may say otherwise: then it leaves).
+      const t = popped(g);
+      g.line(`if (${t} !== ${hex(to)}) {`);
       g.leave(g.addr, t, BRANCH.RET);
+      g.line('}');
+      g.through(g.addr, to, BRANCH.RET);
     },
-    false,
-    true,
-  );
+  };
+  return p;
 }
 
 function indirect(i: Insn, call: boolean): Plan {
