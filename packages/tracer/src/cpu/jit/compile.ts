@@ -227,7 +227,7 @@ type BlockFactory = (
  * a recompiled page) starts fast instead of warming up (and deoptimising on cold exits) anew.
  */
 const factories = new Map<string, BlockFactory>();
-const MAX_FACTORIES = 20_000;
+const MAX_FACTORIES = 4096;
 
 function factoryOf(text: string): BlockFactory {
   let make = factories.get(text);
