@@ -213,6 +213,10 @@ describe('JIT exactness on hand-written programs', () => {
       rest: undefined,
     };
     expect(compileBlock(cpu, cpu.eip, env, SHAPE.BARE)?.n).toBe(20);
+    // A jump to code already in the block ends it: a loop entered there is compiled as a loop
+    // (from its head) rather than unrolled.
+    const entered = loadOnce(['mov ecx, 9', 'jmp l', 'l: inc eax', 'dec ecx', 'jnz l', 'jmp l'].join('\n'));
+    expect(compileBlock(entered, entered.eip, env, SHAPE.BARE)?.n).toBe(6);
   });
 
   it('hlt and stop() from a host call end the run where the interpreter ends it', () => {

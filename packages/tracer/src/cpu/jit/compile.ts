@@ -110,7 +110,8 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
     f.insns.push(i);
     f.addrs.push(eip);
     const to = throughTarget(plan, next, calls);
-    if (follow && to !== undefined && to !== start && compilable(cpu, to, ctx)) {
+    // Not to code already in the block: a loop entered here would be unrolled, not compiled as one.
+    if (follow && to !== undefined && !f.addrs.includes(to) && compilable(cpu, to, ctx)) {
       const through = plan.through as Through;
       if (through.kind === 'ret') calls.pop();
       // A call of the next instruction (to read EIP) is no call a return comes back from.
@@ -221,25 +222,6 @@ type BlockFactory = (
 ) => BlockFn;
 
 /**
- * Block factories by source text, shared by every Jit of the process: the text says all the
- * code does given the factory's arguments, and block functions made by one factory share V8's
- * type feedback and optimised code, so the same code compiled again (the next script's session,
- * a recompiled page) starts fast instead of warming up (and deoptimising on cold exits) anew.
- */
-const factories = new Map<string, BlockFactory>();
-const MAX_FACTORIES = 4096;
-
-function factoryOf(text: string): BlockFactory {
-  let make = factories.get(text);
-  if (make === undefined) {
-    if (factories.size >= MAX_FACTORIES) factories.clear();
-    make = new Function('P', 'A', 'J', 'H', 'I', 'E', text) as BlockFactory;
-    factories.set(text, make);
-  }
-  return make;
-}
-
-/**
  * Compiles the block starting at `start`, reporting its branches as `shape` (a SHAPE value) says,
  * or returns undefined when nothing there can be fetched.
  */
@@ -255,7 +237,8 @@ export function compileBlock(cpu: Cpu, start: number, env: BlockEnv, shape: numb
   if (f === undefined) return undefined;
   const { text, exits } = source(f, ctx, env, shape);
   const handler: Handler | undefined = f.tail?.handler;
-  const make = factoryOf(text);
+  // One closure per factory: V8 then specialises the block's code to its context (A, J, E, ...).
+  const make = new Function('P', 'A', 'J', 'H', 'I', 'E', text) as BlockFactory;
   return {
     start,
     n: ctx.n,
