@@ -75,7 +75,7 @@ function relTarget(i: Insn, next: number): number | undefined {
 }
 
 /** The instruction at `eip`, or undefined when fetching it faults (the interpreter raises that). */
-function fetch(cpu: Cpu, eip: number): Insn | undefined {
+function fetchInsn(cpu: Cpu, eip: number): Insn | undefined {
   try {
     return cpu.insnAt(eip);
   } catch (e) {
@@ -86,8 +86,8 @@ function fetch(cpu: Cpu, eip: number): Insn | undefined {
 
 /**
  * The instructions of the block at `start`. With `follow`, a direct jump or call to code that can
- * be compiled does not end it: the block goes on at the target (fewer, longer blocks; a kernel's
- * blocks are short and a third of them end at a call).
+ * be compiled does not end it, nor does the return of such a call: the block goes on at the target
+ * (fewer, longer blocks; a kernel's blocks are short and a third of them end at a call).
  */
 function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed | undefined {
   const f: Formed = { insns: [], addrs: [], plans: [], tail: undefined, pages: [], end: start };
@@ -96,7 +96,7 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
   /** Return addresses of the calls the block went through, the latest last. */
   const calls: number[] = [];
   while (f.insns.length < MAX_INSNS) {
-    const i = fetch(cpu, eip);
+    const i = fetchInsn(cpu, eip);
     if (i === undefined) break;
     for (const p of [eip >>> 12, ((eip + i.len - 1) >>> 0) >>> 12]) if (!f.pages.includes(p)) f.pages.push(p);
     const next = (eip + i.len) >>> 0;
@@ -116,7 +116,7 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
       if (through.kind === 'ret') calls.pop();
       // A call of the next instruction (to read EIP) is no call a return comes back from.
       else if (through.kind === 'call' && to !== next) calls.push(next);
-      plan = { ...plan, term: false, emit: (g, insn) => through.emit(g, insn, to) };
+      plan = { ...plan, term: false, emit: (g) => through.emit(g, to) };
       f.plans.push(plan);
       f.end = eip = to;
       ctx.follows++;
@@ -145,7 +145,7 @@ function throughTarget(plan: Plan, next: number, calls: number[]): number | unde
 
 /** The instruction at `eip` can be fetched and compiled (a host-call stub, say, cannot). */
 function compilable(cpu: Cpu, eip: number, ctx: BlockCtx): boolean {
-  const i = fetch(cpu, eip);
+  const i = fetchInsn(cpu, eip);
   return i !== undefined && planFor(i, ctx) !== undefined;
 }
 

@@ -256,8 +256,8 @@ function imulG(i: Insn, immKind: number): Plan | undefined {
 // ---- control transfers (they end the block; `ctx` knows the block) ----
 
 export type Through =
-  | { kind: 'jmp' | 'call'; target: (next: number) => number; emit: (g: Gen, i: Insn, to: number) => void }
-  | { kind: 'ret'; emit: (g: Gen, i: Insn, to: number) => void };
+  | { kind: 'jmp' | 'call'; target: (next: number) => number; emit: (g: Gen, to: number) => void }
+  | { kind: 'ret'; emit: (g: Gen, to: number) => void };
 
 export interface BlockCtx {
   start: number;
@@ -303,7 +303,7 @@ function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
   p.through = {
     kind: 'jmp',
     target: (next) => relTarget(i, next, immBytes),
-    emit: (g, _i, to) => g.through(g.addr, to, BRANCH.JMP),
+    emit: (g, to) => g.through(g.addr, to, BRANCH.JMP),
   };
   return p;
 }
@@ -322,7 +322,7 @@ function callRel(i: Insn): Plan {
   p.through = {
     kind: 'call',
     target: (next) => relTarget(i, next, 4),
-    emit: (g, _i, to) => {
+    emit: (g, to) => {
       g.push(4, hex(g.next));
       g.through(g.addr, to, BRANCH.CALL);
     },
@@ -339,7 +339,7 @@ function ret(i: Insn, imm: boolean): Plan {
   const p = plan('none', true, (g) => g.leave(g.addr, popped(g), BRANCH.RET), false, true);
   p.through = {
     kind: 'ret',
-    emit: (g, _i, to) => {
+    emit: (g, to) => {
       // Back to where the block's call came from (the stack may say otherwise: then it leaves).
       const t = popped(g);
       g.line(`if (${t} !== ${hex(to)}) {`);
