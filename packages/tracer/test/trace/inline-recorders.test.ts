@@ -202,6 +202,35 @@ describe('inline branch recording (compiled code counting for the recorders)', (
     },
   );
 
+  test.each(CONFIGS)(
+    '%s: dynamic sites with more targets than compiled code remembers (SITE_WAYS)',
+    (_name, make) => {
+      // An indirect jump to eight places and a routine called from eight: each site goes to
+      // more targets than it remembers, in turn and then in a scrambled order.
+      const callers = Array.from({ length: 8 }, (_, i) => [`c${i}: call f`, 'jmp next']).flat();
+      const src = [
+        'mov ecx, 400',
+        'l: mov eax, ecx',
+        'cmp ecx, 200',
+        'ja inturn',
+        'imul eax, eax',
+        'shr eax, 3',
+        'inturn: and eax, 7',
+        'jmp dword [table+eax*4]',
+        ...callers,
+        'next: dec ecx',
+        'jnz l',
+        'hlt',
+        'f: inc esi',
+        'ret',
+        'align 4',
+        `table: dd ${Array.from({ length: 8 }, (_, i) => `c${i}`).join(', ')}`,
+      ].join('\n');
+      same(src, make);
+      for (const budget of [5, 50]) same(src, make, { budget });
+    },
+  );
+
   // (Slices of one instruction would leave the routines' blocks nothing but their `ret`.)
   test.each(FILTERED)('%s: the same trace after every slice', (_name, make) => {
     same(MIXED, make);

@@ -104,14 +104,14 @@ const NO_TARGET = -1;
  * its back-edge), so a pass costs one increment however many branches it reports. Each dynamic
  * site (return, indirect branch) has a counter per target and remembers the last one. Counters are
  * made when code is compiled and shared by recompilations of the same code, so invalidation loses
- * nothing. Compiled code checks a site's latest target itself (`dt[d * SITE_WAYS]`) and calls
- * `miss` for the others. Counts belong to `owner`, the sink bound when they were counted, and move to it when it
+ * nothing. Compiled code checks a site's remembered targets itself (`dt[d * SITE_WAYS + w]`) and
+ * calls `miss` for a new one. Counts belong to `owner`, the sink bound when they were counted, and move to it when it
  * drains them.
  */
 export class EdgeCounters implements PendingEdgeCounts {
   /** Count per counter (compiled code: `C[p]++`). */
   c = new Float64Array(64);
-  /** Per dynamic site, SITE_WAYS recent targets (the latest first) and their counters. */
+  /** Per dynamic site, SITE_WAYS targets (the latest new one first) and their counters. */
   dt = new Float64Array(16 * SITE_WAYS).fill(NO_TARGET);
   ds = new Int32Array(16 * SITE_WAYS);
   owner: EdgeCountSink | undefined;
@@ -178,28 +178,20 @@ export class EdgeCounters implements PendingEdgeCounts {
   }
 
   /**
-   * Dynamic site `d` went to `to`, another target than last time (compiled code's slow path): it
-   * is counted and becomes the site's latest.
+   * Dynamic site `d` went to `to`, a target it does not remember (compiled code's slow path): it
+   * is counted and becomes the site's first way, the oldest one is forgotten.
    */
   miss(d: number, to: number): void {
     const dt = this.dt;
     const ds = this.ds;
     const base = d * SITE_WAYS;
-    let w = 1;
-    while (w < SITE_WAYS && dt[base + w] !== to) w++;
-    let p: number;
-    if (w < SITE_WAYS) p = ds[base + w];
-    else {
-      w = SITE_WAYS - 1; // the oldest goes
-      const byTarget = this.siteTargets[d];
-      const known = byTarget.get(to);
-      if (known !== undefined) p = known;
-      else {
-        p = this.path([this.edge(this.siteFrom[d], to, this.siteKind[d])]);
-        byTarget.set(to, p);
-      }
+    const byTarget = this.siteTargets[d];
+    let p = byTarget.get(to);
+    if (p === undefined) {
+      p = this.path([this.edge(this.siteFrom[d], to, this.siteKind[d])]);
+      byTarget.set(to, p);
     }
-    for (; w > 0; w--) {
+    for (let w = SITE_WAYS - 1; w > 0; w--) {
       dt[base + w] = dt[base + w - 1];
       ds[base + w] = ds[base + w - 1];
     }
