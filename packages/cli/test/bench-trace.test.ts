@@ -1,6 +1,8 @@
 // `fasmcov bench trace` end to end at a tiny scale: real fasm builds of the workloads and the
 // kernel, every configuration in a child process of its own (timings are not judged here).
-import { runCli } from './helpers/cli';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot, runCli } from './helpers/cli';
 
 const CONFIGS = ['none', 'no-hook-code', 'edges', 'lbr', 'pt', 'edges+lbr+pt'];
 
@@ -17,7 +19,14 @@ describe('fasmcov bench trace', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(out)).toEqual(['crc32', 'rep-movs', 'insertion-sort', 'kernel-fat32-ls', 'ptDecode']);
+    expect(Object.keys(out)).toEqual([
+      'crc32',
+      'rep-movs',
+      'insertion-sort',
+      'kernel-fat32-ls',
+      'ptFixtures',
+      'ptDecode',
+    ]);
     for (const name of ['crc32', 'rep-movs', 'insertion-sort', 'kernel-fat32-ls']) {
       const w = out[name] as WorkloadResult;
       expect(w.instructions).toBeGreaterThan(100_000);
@@ -28,6 +37,24 @@ describe('fasmcov bench trace', () => {
         expect(Number.isFinite(w.medianOverhead[c])).toBe(true);
       }
     }
+    // PT size on every fs fixture: the totals are the sums of the fixtures' own runs.
+    const fx = out.ptFixtures as {
+      fixtures: number;
+      bytes: number;
+      instructions: number;
+      bitsPerInsn: number;
+      byFixture: Record<string, number>;
+    };
+    const names = fs
+      .readdirSync(path.join(repoRoot, 'fixtures/fs'))
+      .filter((n) => fs.existsSync(path.join(repoRoot, 'fixtures/fs', n, 'run.us')));
+    expect(Object.keys(fx.byFixture).sort()).toEqual(names.sort());
+    expect(fx.fixtures).toBe(names.length);
+    expect(fx.instructions).toBeGreaterThan(1_000_000);
+    expect(fx.bitsPerInsn).toBeCloseTo((fx.bytes * 8) / fx.instructions, 10);
+    for (const b of Object.values(fx.byFixture)) expect(b).toBeGreaterThan(0);
+    expect(Math.min(...Object.values(fx.byFixture))).toBeLessThanOrEqual(fx.bitsPerInsn);
+    expect(Math.max(...Object.values(fx.byFixture))).toBeGreaterThanOrEqual(fx.bitsPerInsn);
     const pt = out.ptDecode as Record<string, number>;
     // Return compression turns the loop's returns into TNT bits.
     expect(pt['pt-retcompBytes']).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // `fasmcov bench trace`: what each branch recorder costs on the emulator, measured side by side on
 // kernel-like workloads (the `bench cpu` fasm workloads and the bundled kernel listing a FAT32
 // folder), each configuration alternated with the others, run in a process of its own and
-// repeated; then PT size and decode speed on a small loop.
+// repeated; then PT size on the fs fixtures, and PT size and decode speed on a small loop.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,15 +15,19 @@ import {
   type CpuWorkload,
   Memory,
   PtEncoder,
+  RUN_FILE,
+  type RunInfo,
+  TRACE_FILE,
   type TraceKind,
   buildKernel,
   classifyInstruction,
+  listFixtures,
   prepareFixture,
 } from '@fasmcov/tracer';
 import { CodeImage } from './code-image';
 import { decodeFlow } from './pt-flow-decoder';
 import type { ChildResult } from './trace-bench-child';
-import { type WorkloadSpec, specToJson } from './trace-bench-workload';
+import { type WorkloadSpec, runWorkload, specToJson } from './trace-bench-workload';
 
 interface BenchLog {
   log: (line: string) => void;
@@ -169,6 +173,64 @@ function measure(w: WorkloadSpec, rounds: number, dir: string, log: (l: string) 
   return result;
 }
 
+/** PT bits per traced instruction: the issue's size goal is 0.3 on the fs fixtures. */
+const PT_BITS_GOAL = 0.3;
+
+interface PtFixtureSizes {
+  fixtures: number;
+  bytes: number;
+  instructions: number;
+  bitsPerInsn: number;
+  /** Bits per traced instruction of each fixture. */
+  byFixture: Record<string, number>;
+}
+
+/**
+ * PT size on every fs fixture, recorded as `fasmcov run --trace pt` records the uninstrumented
+ * kernel (return compression on): trace.pt bytes against run.json's traced instructions.
+ */
+function ptFixtureSizes(repo: string, dir: string, log: (l: string) => void): PtFixtureSizes {
+  const fixtures = path.join(repo, 'fixtures/fs');
+  const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
+  const r: PtFixtureSizes = { fixtures: 0, bytes: 0, instructions: 0, bitsPerInsn: 0, byFixture: {} };
+  for (const name of listFixtures(fixtures)) {
+    const f = prepareFixture(
+      path.join(fixtures, name),
+      path.join(repo, 'fixtures/images'),
+      path.join(dir, `fixture-${name}`),
+    );
+    const run = path.join(dir, `pt-${name}`);
+    const spec: WorkloadSpec = {
+      kind: 'kernel',
+      name,
+      object: k.object,
+      script: f.script,
+      imageDir: f.imageDir,
+      fileDir: f.fileDir,
+      lines: f.lines,
+    };
+    runWorkload(spec, ['pt'], run);
+    const bytes = fs.statSync(path.join(run, TRACE_FILE)).size;
+    const info = JSON.parse(fs.readFileSync(path.join(run, RUN_FILE), 'utf8')) as RunInfo;
+    r.fixtures++;
+    r.bytes += bytes;
+    r.instructions += info.tracedInstructions;
+    r.byFixture[name] = (bytes * 8) / info.tracedInstructions;
+    fs.rmSync(run, { recursive: true, force: true });
+  }
+  r.bitsPerInsn = (r.bytes * 8) / r.instructions;
+  const sorted = Object.entries(r.byFixture).sort((a, b) => a[1] - b[1]);
+  const [lo, hi] = [sorted[0], sorted[sorted.length - 1]];
+  const over = sorted.filter(([, b]) => b > PT_BITS_GOAL).map(([n]) => n);
+  log(
+    `trace: pt on the ${r.fixtures} fs fixtures: ${r.bytes} bytes for ${r.instructions} traced insns, ` +
+      `${(r.bytes / r.instructions).toFixed(4)} bytes/insn, ${r.bitsPerInsn.toFixed(3)} bits/insn ` +
+      `(by fixture ${lo[1].toFixed(3)} ${lo[0]} .. ${hi[1].toFixed(3)} ${hi[0]}; above ${PT_BITS_GOAL}: ` +
+      `${over.length ? over.join(', ') : 'none'})`,
+  );
+  return r;
+}
+
 // mov ecx, N / l: mov eax, ecx / test al, 1 / jz s / call f / s: loop l / hlt / f: ret
 function loopProgram(rounds: number): Uint8Array {
   const p = new Uint8Array([
@@ -237,6 +299,7 @@ export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
     );
     const result: Record<string, unknown> = {};
     for (const w of workloads) result[w.name] = measure(w, rounds, dir, ctx.log);
+    result.ptFixtures = ptFixtureSizes(ctx.repo, dir, ctx.log);
     result.ptDecode = ptDecodeBench(Math.round(10_000_000 * scale), ctx.log);
     return result;
   } finally {
