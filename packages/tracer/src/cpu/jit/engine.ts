@@ -102,11 +102,11 @@ const NO_TARGET = -1;
  * Edge counters of one Jit's compiled code. A counter counts passes through a block along one path:
  * the conditional branches not taken on the way and the branch that left (a loop's pass ends at
  * its back-edge), so a pass costs one increment however many branches it reports. Each dynamic
- * site (return, indirect branch) has a counter per target and remembers the last one. Counters are
- * made when code is compiled and shared by recompilations of the same code, so invalidation loses
- * nothing. Compiled code checks a site's remembered targets itself (`dt[d * SITE_WAYS + w]`) and
- * calls `miss` for a new one. Counts belong to `owner`, the sink bound when they were counted, and move to it when it
- * drains them.
+ * site (return, indirect branch) has a counter per target and remembers the last SITE_WAYS new
+ * ones. Counters are made when code is compiled and shared by recompilations of the same code, so
+ * invalidation loses nothing. Compiled code checks a site's remembered targets itself
+ * (`dt[d * SITE_WAYS + w]`) and calls `miss` for a new one. Counts belong to `owner`, the sink
+ * bound when they were counted, and move to it when it drains them.
  */
 export class EdgeCounters implements PendingEdgeCounts {
   /** Count per counter (compiled code: `C[p]++`). */
