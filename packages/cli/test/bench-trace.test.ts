@@ -1,7 +1,7 @@
 // `fasmcov bench trace` end to end at a tiny scale: real fasm builds of the workloads and the
 // kernel, every configuration in a child process of its own (timings are not judged here).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { listFixtures } from '@fasmcov/tracer';
 import { repoRoot, runCli } from './helpers/cli';
 
 const CONFIGS = ['none', 'no-hook-code', 'edges', 'lbr', 'pt', 'edges+lbr+pt'];
@@ -45,10 +45,8 @@ describe('fasmcov bench trace', () => {
       bitsPerInsn: number;
       byFixture: Record<string, number>;
     };
-    const names = fs
-      .readdirSync(path.join(repoRoot, 'fixtures/fs'))
-      .filter((n) => fs.existsSync(path.join(repoRoot, 'fixtures/fs', n, 'run.us')));
-    expect(Object.keys(fx.byFixture).sort()).toEqual(names.sort());
+    const names = listFixtures(path.join(repoRoot, 'fixtures/fs'));
+    expect(Object.keys(fx.byFixture).sort()).toEqual(names);
     expect(fx.fixtures).toBe(names.length);
     expect(fx.instructions).toBeGreaterThan(1_000_000);
     expect(fx.bitsPerInsn).toBeCloseTo((fx.bytes * 8) / fx.instructions, 10);

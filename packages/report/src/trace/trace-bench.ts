@@ -16,6 +16,7 @@ import {
   Memory,
   PtEncoder,
   RUN_FILE,
+  type ScriptLine,
   type RunInfo,
   TRACE_FILE,
   type TraceKind,
@@ -72,26 +73,41 @@ function buildWorkload(repo: string, w: CpuWorkload, passes: number, dir: string
   return { kind: 'linux', name: w.name, elf: out };
 }
 
-/** The bundled kernel runs the fat32-many fixture's listing and reads, `rounds` times over. */
-function kernelWorkload(repo: string, rounds: number, dir: string): WorkloadSpec {
-  const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
+/**
+ * The bundled kernel (`object`) running lines of the fs fixture `fixture` (prepared in `dir`):
+ * `lines` picks them from the fixture's own (default: all of them).
+ */
+function fixtureWorkload(
+  repo: string,
+  object: string,
+  fixture: string,
+  name: string,
+  dir: string,
+  lines: (all: ScriptLine[]) => ScriptLine[] = (all) => all,
+): WorkloadSpec {
   const f = prepareFixture(
-    path.join(repo, 'fixtures/fs/fat32-many'),
+    path.join(repo, 'fixtures/fs', fixture),
     path.join(repo, 'fixtures/images'),
-    path.join(dir, 'fat32-many'),
+    path.join(dir, `fixture-${fixture}`),
   );
-  const setup = f.lines.filter((l) => l.command.kind === 'disk_add');
-  const body = f.lines.filter((l) => l.command.kind !== 'disk_add');
-  const lines = [...setup, ...Array.from({ length: rounds }, () => body).flat()];
   return {
     kind: 'kernel',
-    name: 'kernel-fat32-ls',
-    object: k.object,
+    name,
+    object,
     script: f.script,
     imageDir: f.imageDir,
     fileDir: f.fileDir,
-    lines,
+    lines: lines(f.lines),
   };
+}
+
+/** The bundled kernel runs the fat32-many fixture's listing and reads, `rounds` times over. */
+function kernelWorkload(repo: string, object: string, rounds: number, dir: string): WorkloadSpec {
+  return fixtureWorkload(repo, object, 'fat32-many', 'kernel-fat32-ls', dir, (all) => {
+    const setup = all.filter((l) => l.command.kind === 'disk_add');
+    const body = all.filter((l) => l.command.kind !== 'disk_add');
+    return [...setup, ...Array.from({ length: rounds }, () => body).flat()];
+  });
 }
 
 /** Measures `c` on the workload in `specFile` in a new process (FASMCOV_JIT_BRANCHES=0 for `bare`). */
@@ -189,26 +205,11 @@ interface PtFixtureSizes {
  * PT size on every fs fixture, recorded as `fasmcov run --trace pt` records the uninstrumented
  * kernel (return compression on): trace.pt bytes against run.json's traced instructions.
  */
-function ptFixtureSizes(repo: string, dir: string, log: (l: string) => void): PtFixtureSizes {
-  const fixtures = path.join(repo, 'fixtures/fs');
-  const k = buildKernel(path.join(repo, 'kernel'), path.join(repo, '.cache/kernel'));
+function ptFixtureSizes(repo: string, object: string, dir: string, log: (l: string) => void): PtFixtureSizes {
   const r: PtFixtureSizes = { fixtures: 0, bytes: 0, instructions: 0, bitsPerInsn: 0, byFixture: {} };
-  for (const name of listFixtures(fixtures)) {
-    const f = prepareFixture(
-      path.join(fixtures, name),
-      path.join(repo, 'fixtures/images'),
-      path.join(dir, `fixture-${name}`),
-    );
+  for (const name of listFixtures(path.join(repo, 'fixtures/fs'))) {
+    const spec = fixtureWorkload(repo, object, name, name, dir);
     const run = path.join(dir, `pt-${name}`);
-    const spec: WorkloadSpec = {
-      kind: 'kernel',
-      name,
-      object: k.object,
-      script: f.script,
-      imageDir: f.imageDir,
-      fileDir: f.fileDir,
-      lines: f.lines,
-    };
     runWorkload(spec, ['pt'], run);
     const bytes = fs.statSync(path.join(run, TRACE_FILE)).size;
     const info = JSON.parse(fs.readFileSync(path.join(run, RUN_FILE), 'utf8')) as RunInfo;
@@ -291,7 +292,8 @@ export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
     const workloads = CPU_WORKLOADS.map((w) =>
       buildWorkload(ctx.repo, w, Math.max(1, Math.round(w.repeat * scale * 10)), dir),
     );
-    workloads.push(kernelWorkload(ctx.repo, Math.max(1, Math.round(40 * scale)), dir));
+    const kernel = buildKernel(path.join(ctx.repo, 'kernel'), path.join(ctx.repo, '.cache/kernel'));
+    workloads.push(kernelWorkload(ctx.repo, kernel.object, Math.max(1, Math.round(40 * scale)), dir));
     ctx.log(
       `trace: best ms of ${rounds} rounds (configurations alternated, each in a new process timing ` +
         `${RUNS_PER_CHILD - 1} runs after a warm-up run) and its overhead against 'none' (no recorder; ` +
@@ -299,7 +301,7 @@ export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
     );
     const result: Record<string, unknown> = {};
     for (const w of workloads) result[w.name] = measure(w, rounds, dir, ctx.log);
-    result.ptFixtures = ptFixtureSizes(ctx.repo, dir, ctx.log);
+    result.ptFixtures = ptFixtureSizes(ctx.repo, kernel.object, dir, ctx.log);
     result.ptDecode = ptDecodeBench(Math.round(10_000_000 * scale), ctx.log);
     return result;
   } finally {
