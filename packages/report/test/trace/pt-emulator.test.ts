@@ -22,6 +22,7 @@ import {
 } from '@fasmcov/tracer';
 import type { AddressRange, LbrEntry } from '@fasmcov/tracer';
 import { CodeImage, decodeFlow, instructionCounts } from '@fasmcov/report';
+import { expectFlowsMatch, sorted, total } from './helpers/flat-flow';
 import { buildOracle, oracleFlow, oracleMissing } from './helpers/ipt-oracle';
 
 const ORG = 0x1000;
@@ -119,9 +120,6 @@ function stepCounts(b: Built, ranges: AddressRange[]): Map<number, number> {
   throw new Error('program did not halt');
 }
 
-const sorted = (m: Map<number, number>): Array<[number, number]> => [...m].sort((a, b) => a[0] - b[0]);
-const total = (m: Map<number, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
-
 const oracle = buildOracle();
 if (!oracle) console.warn(`skipping emulator/libipt tests: ${oracleMissing()}`);
 const maybe = oracle ? describe : describe.skip;
@@ -143,17 +141,7 @@ maybe('PT traces of emulator runs', () => {
     expect(run.hostCalls).toBe(HOST_CALLS);
     if (ranges[0].end === ORG + 0x1000) expect(total(expected)).toBe(run.retired - HOST_CALLS);
 
-    const lib = oracleFlow(run.traceFile, [`${b.bin}:0:${b.bytes.length}:${ORG}`]);
-    expect(lib.errors).toEqual([]);
-    expect(lib.instructions).toBe(total(expected));
-    expect(sorted(lib.perIp)).toEqual(sorted(expected));
-
-    const image = new CodeImage();
-    image.add(ORG, b.bytes);
-    const ours = decodeFlow(run.trace, { classify: classifyInstruction, read8: image.read8 });
-    expect(ours.errors).toEqual([]);
-    expect(ours.instructions).toBe(total(expected));
-    expect(ours.edges.toDocument()).toEqual(run.edges.toDocument());
+    const image = expectFlowsMatch(run, b.bin, b.bytes, ORG, expected);
 
     const counts = instructionCounts(run.edges, {
       classify: classifyInstruction,
