@@ -66,14 +66,6 @@ interface Formed {
   end: number;
 }
 
-function relTarget(i: Insn, next: number): number | undefined {
-  const op = i.op;
-  const short = (op >= 0x70 && op < 0x80) || op === 0xeb;
-  const near = (op >= 0x180 && op < 0x190) || op === 0xe9;
-  if (!short && !near) return undefined;
-  return short ? (next + ((i.imm << 24) >> 24)) >>> 0 : (next + i.imm) >>> 0;
-}
-
 /** The instruction at `eip`, or undefined when fetching it faults (the interpreter raises that). */
 function fetchInsn(cpu: Cpu, eip: number): Insn | undefined {
   try {
@@ -124,7 +116,7 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
     }
     f.plans.push(plan);
     eip = next;
-    const target = relTarget(i, next);
+    const target = plan.jumpsTo?.(next);
     if (target === start) {
       ctx.loop = true;
       ctx.backEdges++;

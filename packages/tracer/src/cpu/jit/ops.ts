@@ -19,6 +19,8 @@ export interface Plan {
    * return goes on only to the address a call of the block pushed, and checks it).
    */
   through?: Through;
+  /** A relative jump (jcc, jmp): its target given the next instruction's address. */
+  jumpsTo?: (next: number) => number;
 }
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
@@ -278,7 +280,7 @@ function relTarget(i: Insn, next: number, immBytes: number): number {
 
 /** A conditional jump exits the block when taken; when not taken the block goes on (a superblock). */
 function jcc(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
-  return plan('read', false, (g) => {
+  const p = plan('read', false, (g) => {
     const to = relTarget(i, g.next, immBytes);
     g.line(`if (${g.cond(i.op & 15)}) {`);
     if (ctx.loop && to === ctx.start) g.loopBack(g.addr, to, BRANCH.COND_TAKEN, ctx.n);
@@ -286,6 +288,8 @@ function jcc(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
     g.line('}');
     g.notTaken(g.addr);
   });
+  p.jumpsTo = (next) => relTarget(i, next, immBytes);
+  return p;
 }
 
 function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
@@ -300,11 +304,8 @@ function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
     false,
     true,
   );
-  p.through = {
-    kind: 'jmp',
-    target: (next) => relTarget(i, next, immBytes),
-    emit: (g, to) => g.through(g.addr, to, BRANCH.JMP),
-  };
+  p.jumpsTo = (next) => relTarget(i, next, immBytes);
+  p.through = { kind: 'jmp', target: p.jumpsTo, emit: (g, to) => g.through(g.addr, to, BRANCH.JMP) };
   return p;
 }
 
