@@ -102,8 +102,9 @@ const NO_TARGET = -1;
  * Edge counters of one Jit's compiled code. A counter counts passes through a block along one path:
  * the conditional branches not taken on the way and the branch that left (a loop's pass ends at
  * its back-edge), so a pass costs one increment however many branches it reports. Each dynamic
- * site (return, indirect branch) has a counter per target and remembers the last SITE_WAYS new
- * ones. Counters are made when code is compiled and shared by recompilations of the same code, so
+ * site (a return or indirect branch, together with the branches its block's pass did not take on
+ * the way there) has a counter per target, which counts the whole pass, and remembers the last
+ * SITE_WAYS new targets. Counters are made when code is compiled and shared by recompilations of the same code, so
  * invalidation loses nothing. Compiled code checks a site's remembered targets itself
  * (`dt[d * SITE_WAYS + w]`) and calls `miss` for a new one. Counts belong to `owner`, the sink
  * bound when they were counted, and move to it when it drains them.
@@ -123,9 +124,11 @@ export class EdgeCounters implements PendingEdgeCounts {
   /** The edges each counter stands for, and counters by their edge list. */
   private readonly pathEdges: number[][] = [];
   private readonly pathIndex = new Map<string, number>();
-  private readonly sites = new Map<number, number>();
+  private readonly sites = new Map<string, number>();
   private readonly siteFrom: number[] = [];
   private readonly siteKind: number[] = [];
+  /** Per dynamic site, the edges of the pass before its branch. */
+  private readonly sitePassed: number[][] = [];
   /** Per dynamic site, the counter of each target seen there. */
   private readonly siteTargets: Array<Map<number, number>> = [];
 
@@ -158,15 +161,19 @@ export class EdgeCounters implements PendingEdgeCounts {
     return p;
   }
 
-  /** The dynamic site of a return or indirect branch at `from` (recompiled code gets the same one). */
-  site(from: number, kind: number): number {
-    const key = from * 16 + kind;
+  /**
+   * The dynamic site of a return or indirect branch at `from` reached through the edges `passed`
+   * (recompiled code gets the same one).
+   */
+  site(from: number, kind: number, passed: readonly number[] = []): number {
+    const key = `${from * 16 + kind}:${passed.join(',')}`;
     const known = this.sites.get(key);
     if (known !== undefined) return known;
     const d = this.siteFrom.length;
     this.sites.set(key, d);
     this.siteFrom.push(from);
     this.siteKind.push(kind);
+    this.sitePassed.push([...passed]);
     this.siteTargets.push(new Map());
     if ((d + 1) * SITE_WAYS > this.dt.length) {
       this.dt = grow(this.dt, NO_TARGET);
@@ -188,7 +195,7 @@ export class EdgeCounters implements PendingEdgeCounts {
     const byTarget = this.siteTargets[d];
     let p = byTarget.get(to);
     if (p === undefined) {
-      p = this.path([this.edge(this.siteFrom[d], to, this.siteKind[d])]);
+      p = this.path([...this.sitePassed[d], this.edge(this.siteFrom[d], to, this.siteKind[d])]);
       byTarget.set(to, p);
     }
     for (let w = SITE_WAYS - 1; w > 0; w--) {

@@ -337,7 +337,8 @@ export class Gen {
       const e = this.counters;
       if (typeof to === 'number') this.countPass(e.edge(from, to, kind));
       else {
-        const d = e.site(from, kind);
+        // The site's counters count the pass, its not-taken branches included.
+        const d = e.site(from, kind, this.passed);
         const w = d * SITE_WAYS;
         // Every way is checked in place: a routine's return alternates between callers, and a
         // call of miss costs more than the compares (kernel run: 1.49 M calls with one way).
@@ -346,7 +347,6 @@ export class Gen {
           (_, i) => `if (D[${w + i}] === ${to}) C[E.ds[${w + i}]]++; else `,
         );
         this.line(`{ const D = E.dt; ${ways.join('')}{ E.miss(${d}, ${to}); C = E.c; } }`);
-        this.countPass();
       }
     }
     // Bits kept in place must be in tb/tc before SYNC writes them back; T.branch needs them there.
