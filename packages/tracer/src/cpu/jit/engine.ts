@@ -104,10 +104,10 @@ const NO_TARGET = -1;
  * its back-edge), so a pass costs one increment however many branches it reports. Each dynamic
  * site (a return or indirect branch, together with the branches its block's pass did not take on
  * the way there) has a counter per target, which counts the whole pass, and remembers the last
- * SITE_WAYS new targets. Counters are made when code is compiled and shared by recompilations of the same code, so
- * invalidation loses nothing. Compiled code checks a site's remembered targets itself
- * (`dt[d * SITE_WAYS + w]`) and calls `miss` for a new one. Counts belong to `owner`, the sink
- * bound when they were counted, and move to it when it drains them.
+ * SITE_WAYS new targets. Counters are made when code is compiled and shared by recompilations of
+ * the same code, so invalidation loses nothing. Compiled code checks a site's remembered targets
+ * itself (`dt[d * SITE_WAYS + w]`) and calls `miss` for a new one. Counts belong to `owner`, the
+ * sink bound when they were counted, and move to it when it drains them.
  */
 export class EdgeCounters implements PendingEdgeCounts {
   /** Count per counter (compiled code: `C[p]++`). */
@@ -165,7 +165,7 @@ export class EdgeCounters implements PendingEdgeCounts {
    * The dynamic site of a return or indirect branch at `from` reached through the edges `passed`
    * (recompiled code gets the same one).
    */
-  site(from: number, kind: number, passed: readonly number[] = []): number {
+  site(from: number, kind: number, passed: readonly number[]): number {
     const key = `${from * 16 + kind}:${passed.join(',')}`;
     const known = this.sites.get(key);
     if (known !== undefined) return known;

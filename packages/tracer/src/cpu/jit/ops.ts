@@ -280,32 +280,34 @@ function relTarget(i: Insn, next: number, immBytes: number): number {
 
 /** A conditional jump exits the block when taken; when not taken the block goes on (a superblock). */
 function jcc(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
+  const target = (next: number): number => relTarget(i, next, immBytes);
   const p = plan('read', false, (g) => {
-    const to = relTarget(i, g.next, immBytes);
+    const to = target(g.next);
     g.line(`if (${g.cond(i.op & 15)}) {`);
     if (ctx.loop && to === ctx.start) g.loopBack(g.addr, to, BRANCH.COND_TAKEN, ctx.n);
     else g.leave(g.addr, to, BRANCH.COND_TAKEN);
     g.line('}');
     g.notTaken(g.addr);
   });
-  p.jumpsTo = (next) => relTarget(i, next, immBytes);
+  p.jumpsTo = target;
   return p;
 }
 
 function jmp(i: Insn, immBytes: number, ctx: BlockCtx): Plan {
+  const target = (next: number): number => relTarget(i, next, immBytes);
   const p = plan(
     'none',
     false,
     (g) => {
-      const to = relTarget(i, g.next, immBytes);
+      const to = target(g.next);
       if (ctx.loop && to === ctx.start) g.loopBack(g.addr, to, BRANCH.JMP, ctx.n);
       else g.leave(g.addr, to, BRANCH.JMP);
     },
     false,
     true,
   );
-  p.jumpsTo = (next) => relTarget(i, next, immBytes);
-  p.through = { kind: 'jmp', target: p.jumpsTo, emit: (g, to) => g.through(g.addr, to, BRANCH.JMP) };
+  p.jumpsTo = target;
+  p.through = { kind: 'jmp', target, emit: (g, to) => g.through(g.addr, to, BRANCH.JMP) };
   return p;
 }
 
