@@ -164,7 +164,7 @@ maybe('PT traces of emulator runs', () => {
       psbInterval: 256,
       chunkSize: 100,
     });
-    const session = new TraceSession({ pt: w.encoder });
+    const session = new TraceSession({ pt: w.recorder });
     cpu.hostCall = () => undefined;
     session.attach(cpu);
     expect(cpu.run(1_000_000)).toBe('halt');

@@ -97,7 +97,7 @@ export class RunRecorder {
       });
     }
     this.session = new TraceSession(
-      { edges: this.edges, lbr: this.lbr, pt: this.pt?.encoder },
+      { edges: this.edges, lbr: this.lbr, pt: this.pt?.recorder },
       opts.hostCallTail ?? 0,
     );
   }

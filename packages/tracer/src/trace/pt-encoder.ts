@@ -8,7 +8,6 @@
 // state in small integers and typed arrays, and stores packet bytes straight into the sink's
 // buffer (one room check per packet, not a call per byte).
 import { BRANCH } from '../cpu/constants';
-import { PT_RET_STACK, type TntSink, registerInlineHook } from '../cpu/jit/engine';
 import type { ChunkSink } from './byte-sink';
 import { LONG_TNT_MAX, PT, SHORT_TNT_MAX, writeExt, writeLongTnt, writeModeExec, writePsb } from './packets';
 import { writeShortTnts } from './tnt-cache';
@@ -48,21 +47,21 @@ export interface PtEncoderOptions {
 export const DEFAULT_PSB_INTERVAL = 16 * 1024;
 
 /** Depth of the return-address stack, as libipt's (it keeps the newest 64). */
-const RET_STACK = PT_RET_STACK;
+const RET_STACK = 64;
 /** Slots of the direct-mapped cache of call-instruction lengths. */
 const LEN_CACHE = 4096;
 
 const { COND_TAKEN, COND_NOT_TAKEN, JMP, CALL, CALL_INDIRECT, RET, FAULT } = BRANCH;
 
-export class PtEncoder implements TntSink {
+export class PtEncoder {
   private readonly psbInterval: number;
   private readonly longTnt: boolean;
   /** Traced ranges as sorted [start, end) pairs; empty: everything. */
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
   /** The traced range holding the latest target, [lo, hi): most branches stay in it. */
-  lo = 0;
-  hi = 2 ** 32;
+  private lo = 0;
+  private hi = 2 ** 32;
 
   private started = false;
   /**
@@ -77,22 +76,19 @@ export class PtEncoder implements TntSink {
   private lastIp = 0;
 
   /** Pending TNT bits, the oldest highest; a double in long-TNT mode (up to 47 bits). */
-  tntBits = 0;
-  tntCount = 0;
-  /** See TntSink.tntRoom. */
-  tntRoom = 0;
+  private tntBits = 0;
+  private tntCount = 0;
 
   private readonly insnLength: ((address: number) => number) | undefined;
   private readonly lenKeys = new Uint32Array(LEN_CACHE);
   /** 0: empty slot (no instruction is 0 bytes long). */
   private readonly lenValues = new Uint8Array(LEN_CACHE);
-  readonly retStack = new Uint32Array(RET_STACK);
-  retTop = 0;
-  retCount = 0;
-  readonly retCompression: boolean;
+  private readonly retStack = new Uint32Array(RET_STACK);
+  private retTop = 0;
+  private retCount = 0;
 
   /** Tracing is on and the current IP is inside the traced ranges. */
-  on = false;
+  private on = false;
 
   /** Bound branch hook for `Cpu.branchHook`. */
   readonly hook: (from: number, to: number, kind: number) => void;
@@ -110,10 +106,7 @@ export class PtEncoder implements TntSink {
     this.ends = Float64Array.from(ranges, (r) => r[1]);
     if (ranges.length > 0) this.hi = 0; // nothing located yet
     this.insnLength = opts.retCompression?.insnLength;
-    this.retCompression = this.insnLength !== undefined;
     this.hook = (from, to, kind) => this.branch(from, to, kind);
-    // Compiled code appends short TNTs itself (TntSink); long-TNT bits do not fit its int32s.
-    if (!this.longTnt) registerInlineHook(this.hook, { pt: this });
   }
 
   inRange(ip: number): boolean {
@@ -137,7 +130,6 @@ export class PtEncoder implements TntSink {
   /** Tracing starts (or resumes after a host call) with the instruction at `ip`. */
   enable(ip: number): void {
     ip >>>= 0;
-    this.tntRoom = 0;
     this.traceEn = true;
     if (this.on || !this.inRange(ip)) return;
     if (!this.started) {
@@ -155,7 +147,6 @@ export class PtEncoder implements TntSink {
    * FUP(ip) + TIP.PGD with the IP suppressed, an asynchronous disable in libipt's terms.
    */
   disable(ip: number): void {
-    this.tntRoom = 0;
     this.traceEn = false;
     if (!this.on) return;
     this.flushTnt();
@@ -173,7 +164,6 @@ export class PtEncoder implements TntSink {
   /** Control went from the instruction at `from` to `to`; `kind` is a BRANCH value. */
   branch(from: number, to: number, kind: number): void {
     to >>>= 0;
-    this.tntRoom = 0;
     if (!this.on) {
       // Entering the traced ranges (a return from a filtered-out routine, an interrupt handler).
       if (this.traceEn && this.inRange(to)) this.enable(to);
@@ -266,7 +256,7 @@ export class PtEncoder implements TntSink {
   }
 
   /** Six TNT bits are pending after a branch to `to`: one short TNT, and PSB+ when it is due. */
-  tntFull(bits: number, to: number): void {
+  private tntFull(bits: number, to: number): void {
     const s = this.sink;
     s.room(1);
     // Six bits under the stop bit at bit 7; bit 0 = 0 says short TNT.
@@ -274,81 +264,6 @@ export class PtEncoder implements TntSink {
     this.tntBits = 0;
     this.tntCount = 0;
     if (s.length >= this.nextPsbAt) this.psbPlus(to >>> 0);
-    this.tntRoom = Math.max(0, Math.min(s.buf.length - s.pos, this.nextPsbAt - s.length - 1));
-  }
-
-  /** Six bits go out after a branch to `to`: straight into the buffer while tntRoom allows. */
-  private shortTnt(bits: number, to: number): void {
-    if (this.tntRoom > 0) {
-      this.tntRoom--;
-      const s = this.sink;
-      s.buf[s.pos++] = 0x80 | (bits << 1);
-    } else this.tntFull(bits, to);
-  }
-
-  /** See TntSink.tntSpill. */
-  tntSpill(tos: readonly number[]): void {
-    const n = tos.length;
-    let count = this.tntCount;
-    let bits = this.tntBits;
-    while (count >= SHORT_TNT_MAX) {
-      // The bits after the sixth came later: they stay pending.
-      const rest = count - SHORT_TNT_MAX;
-      const packet = (bits >>> rest) & 0x3f;
-      const to = tos[n - 1 - rest];
-      bits &= (1 << rest) - 1;
-      count = rest;
-      this.tntBits = 0;
-      this.tntCount = 0;
-      this.shortTnt(packet, to);
-    }
-    this.tntBits = bits;
-    this.tntCount = count;
-  }
-
-  /** See TntSink.tntLoop (short TNT only: with long TNT the encoder is never inlined). */
-  tntLoop(passes: number, prefix: number, n: number, last: number, tos: readonly number[]): void {
-    let bits = this.tntBits;
-    let count = this.tntCount;
-    // The bits in order are the pass's repeated: pattern index i cycles; the prefix (<= n) is the
-    // start of one more pass.
-    let total = passes * n + prefix;
-    let i = 0;
-    while (total > 0) {
-      if (count === 0 && total >= 12 && this.tntRoom >= 2) {
-        // Whole packets straight into the buffer: they repeat every n / gcd(n, 6) bytes.
-        const bytes = Math.min(Math.floor(total / 6), this.tntRoom);
-        const period = n / gcd(n, SHORT_TNT_MAX);
-        const s = this.sink;
-        const at = s.pos;
-        for (let j = 0; j < Math.min(period, bytes); j++) {
-          let b = 0;
-          for (let x = 0; x < SHORT_TNT_MAX; x++) {
-            b = (b << 1) | (i === n - 1 ? last : 0);
-            if (++i === n) i = 0;
-          }
-          s.buf[at + j] = 0x80 | (b << 1);
-        }
-        // Doubling copies keep the period (each starts at a multiple of it).
-        for (let filled = period; filled < bytes; filled += Math.min(filled, bytes - filled))
-          s.buf.copyWithin(at + filled, at, at + Math.min(filled, bytes - filled));
-        if (bytes > period) i = (i + (bytes - period) * SHORT_TNT_MAX) % n;
-        s.pos = at + bytes;
-        this.tntRoom -= bytes;
-        total -= bytes * SHORT_TNT_MAX;
-        continue;
-      }
-      bits = (bits << 1) | (i === n - 1 ? last : 0);
-      const to = tos[i];
-      if (++i === n) i = 0;
-      total--;
-      if (++count < SHORT_TNT_MAX) continue;
-      this.shortTnt(bits, to);
-      bits = 0;
-      count = 0;
-    }
-    this.tntBits = bits;
-    this.tntCount = count;
   }
 
   /** Writes the pending TNT bits (fewer than a full packet's worth) as short TNTs. */
@@ -410,9 +325,4 @@ export class PtEncoder implements TntSink {
     this.ipPacket(PT.FUP, ip, true);
     writeExt(this.sink, PT.EXT_PSBEND);
   }
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
 }

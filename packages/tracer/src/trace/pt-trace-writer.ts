@@ -1,9 +1,12 @@
 // A traced run's output directory: `trace.pt` streamed to disk through a FileSink, and the
-// sideband file describing the image, written when the run ends.
+// sideband file describing the image, written when the run ends. The run feeds a PtLog; its
+// records are encoded on a worker thread when the built package has one, else on the run's.
 import * as path from 'node:path';
 import { FileSink } from './byte-sink';
-import { PtEncoder } from './pt-encoder';
 import type { AddressRange, PtEncoderOptions } from './pt-encoder';
+import { PtLog, type PtLogChannel, type PtRecorder } from './pt-log';
+import { InThreadChannel, PtReplay } from './pt-replay';
+import { WorkerChannel, defaultWorkerScript } from './pt-worker-channel';
 import { SIDEBAND_SCHEMA, writeSideband } from './sideband';
 import type { SidebandSection } from './sideband';
 
@@ -19,11 +22,19 @@ export interface PtTraceWriterOptions {
   retCompression?: PtEncoderOptions['retCompression'];
   /** Bytes buffered before each write (default 1 MiB). */
   chunkSize?: number;
+  /**
+   * Encode on a worker thread (the bytes are the same): default when this module is the built
+   * one, whose directory holds the worker's script.
+   */
+  worker?: boolean;
 }
 
 export class PtTraceWriter {
-  readonly encoder: PtEncoder;
-  private readonly sink: FileSink;
+  /** What the run's trace session drives. */
+  readonly recorder: PtRecorder;
+  /** The trace file when the encoder runs on this thread (else the worker writes it). */
+  private readonly sink: FileSink | undefined;
+  private readonly worker: WorkerChannel | undefined;
   readonly tracePath: string;
   readonly sidebandPath: string;
 
@@ -33,17 +44,28 @@ export class PtTraceWriter {
   ) {
     this.tracePath = path.join(dir, TRACE_FILE);
     this.sidebandPath = path.join(dir, SIDEBAND_FILE);
-    this.sink = new FileSink(this.tracePath, opts.chunkSize);
-    this.encoder = new PtEncoder(this.sink, {
+    const encoding = {
       ranges: opts.ranges,
       psbInterval: opts.psbInterval,
-      retCompression: opts.retCompression,
-    });
+      retCompression: opts.retCompression !== undefined,
+    };
+    let channel: PtLogChannel;
+    if (opts.worker ?? defaultWorkerScript() !== undefined)
+      channel = this.worker = new WorkerChannel({
+        file: this.tracePath,
+        chunkSize: opts.chunkSize,
+        ...encoding,
+      });
+    else {
+      this.sink = new FileSink(this.tracePath, opts.chunkSize);
+      channel = new InThreadChannel(new PtReplay(this.sink, encoding));
+    }
+    this.recorder = new PtLog(channel, { insnLength: opts.retCompression?.insnLength });
   }
 
-  /** Bytes of trace so far. */
+  /** Bytes of trace written (all of them once finished). */
   get bytes(): number {
-    return this.sink.length;
+    return this.sink?.length ?? this.worker?.bytes ?? 0;
   }
 
   /**
@@ -51,8 +73,8 @@ export class PtTraceWriter {
    * producer's instruction count when it has one.
    */
   finish(nextIp: number, instructions?: number): void {
-    this.encoder.finish(nextIp);
-    this.sink.close();
+    this.recorder.finish(nextIp);
+    this.sink?.close();
     writeSideband(this.sidebandPath, {
       schema: SIDEBAND_SCHEMA,
       trace: TRACE_FILE,

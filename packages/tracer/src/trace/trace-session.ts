@@ -9,10 +9,10 @@ import {
 } from '../cpu/jit/engine';
 import type { EdgeRecorder } from './edges';
 import type { LbrRecorder } from './lbr';
-import type { PtEncoder } from './pt-encoder';
+import type { PtRecorder } from './pt-log';
 
 export interface TraceTargets {
-  pt?: PtEncoder;
+  pt?: PtRecorder;
   edges?: EdgeRecorder;
   lbr?: LbrRecorder;
 }

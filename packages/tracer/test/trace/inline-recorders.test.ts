@@ -1,9 +1,10 @@
-// Compiled blocks count their own branch edges and append to an LBR ring instead of calling the
-// recorders' hooks (jit/engine.ts, InlineBranchTarget). The recorders must end up exactly as when
-// every branch goes through the hook: each program runs with the JIT off (hook only) and with every
-// block compiled at once, and the edge documents and LBR rings are compared after every slice of
-// the run — across self-modifying code, host calls, budgets ending mid-block, guest faults and
-// hooks swapped mid-run.
+// Compiled blocks count their own branch edges, append to an LBR ring and log PT passes instead of
+// calling the recorders' hooks (jit/engine.ts, InlineBranchTarget). The recorders must end up
+// exactly as when every branch goes through the hook: each program runs with the JIT off (hook
+// only; PT straight into the encoder) and with every block compiled at once (PT through its log,
+// replayed in small buffers), and the edge documents, LBR rings and PT bytes are compared after
+// every slice of the run — across self-modifying code, host calls, budgets ending mid-block, guest
+// faults and hooks swapped mid-run.
 import {
   BufferSink,
   type Cpu,
@@ -13,8 +14,12 @@ import {
   LBR_SELECT,
   LbrRecorder,
   type LbrEntry,
+  InThreadChannel,
   PtEncoder,
   type PtEncoderOptions,
+  PtLog,
+  type PtRecorder,
+  PtReplay,
   TraceSession,
   classifyInstruction,
   type TraceTargets,
@@ -24,7 +29,7 @@ import { CODE, DATA } from '../cpu/helpers';
 import { THROUGH, compileEagerly, loadOnce, runOutcome } from '../cpu/jit-helpers';
 
 /** Recorders for one run (fresh each time: every run gets its own) on `cpu`. */
-type MakeTargets = (cpu: Cpu) => TraceTargets;
+type MakeTargets = (cpu: Cpu, jit: boolean) => TraceTargets;
 
 interface Recorded {
   /** After each slice: the outcome, the edge document and the LBR ring. */
@@ -59,13 +64,13 @@ function countHookCalls(t: TraceTargets): () => number {
   return () => n;
 }
 
-/** The byte sink of each PT encoder made here. */
-const ptSinks = new WeakMap<PtEncoder, BufferSink>();
+/** The byte sink of each PT recorder made here. */
+const ptSinks = new WeakMap<PtRecorder, BufferSink>();
 
 function record(src: string, jit: boolean, make: MakeTargets, o: RunOptions = {}): Recorded {
   const cpu = loadOnce(src);
   cpu.jit = jit;
-  const t = make(cpu);
+  const t = make(cpu, jit);
   const calls = countHookCalls(t);
   if (o.hostCall) {
     const f = o.hostCall;
@@ -108,23 +113,31 @@ function same(src: string, make: MakeTargets, o: RunOptions = {}): Recorded {
 
 /** Targets compiled code calls the hook for at every branch. */
 const hookedEveryBranch = new WeakSet<MakeTargets>();
-const ptLongTnt: MakeTargets = () => ({ pt: ptToBuffer({ longTnt: true }) });
-hookedEveryBranch.add(ptLongTnt);
 
 const edgesOnly: MakeTargets = () => ({ edges: new EdgeRecorder() });
 const lbrOnly: MakeTargets = () => ({ lbr: new LbrRecorder({ depth: 8 }) });
 const both: MakeTargets = () => ({ edges: new EdgeRecorder(), lbr: new LbrRecorder({ depth: 5 }) });
-const ptToBuffer = (o: PtEncoderOptions = {}): PtEncoder => {
+/**
+ * PT into a buffer: with the JIT off, the encoder's own hook; with it on, a PtLog of 64-word
+ * buffers (a hand-off every few passes) replayed into an encoder.
+ */
+const ptToBuffer = (jit: boolean, o: PtEncoderOptions = {}): PtRecorder => {
   const sink = new BufferSink();
-  const pt = new PtEncoder(sink, { psbInterval: 256, ...o });
+  const opts = { psbInterval: 256, ...o };
+  let pt: PtRecorder;
+  if (!jit) pt = new PtEncoder(sink, opts);
+  else {
+    const replay = new PtReplay(sink, { ...opts, retCompression: opts.retCompression !== undefined });
+    pt = new PtLog(new InThreadChannel(replay, 64), { insnLength: opts.retCompression?.insnLength });
+  }
   ptSinks.set(pt, sink);
   return pt;
 };
 /** PT with return compression (call lengths read from the CPU's memory) and address filters. */
 const ptFiltered =
   (ranges: Array<{ start: number; end: number }>): MakeTargets =>
-  (cpu) => ({
-    pt: ptToBuffer({
+  (cpu, jit) => ({
+    pt: ptToBuffer(jit, {
       ranges,
       retCompression: { insnLength: (a) => classifyInstruction((x) => cpu.memory.read8(x), a).length },
     }),
@@ -133,10 +146,9 @@ const CONFIGS: Array<[string, MakeTargets]> = [
   ['edges', edgesOnly],
   ['lbr', lbrOnly],
   ['edges + lbr', both],
-  ['edges + lbr + pt', (cpu) => ({ ...both(cpu), pt: ptToBuffer() })],
-  ['pt', () => ({ pt: ptToBuffer() })],
-  // Long TNTs are not fed in place: the hook is called for every branch.
-  ['pt, long TNT', ptLongTnt],
+  ['edges + lbr + pt', (cpu, jit) => ({ ...both(cpu, jit), pt: ptToBuffer(jit) })],
+  ['pt', (_, jit) => ({ pt: ptToBuffer(jit) })],
+  ['pt, long TNT', (_, jit) => ({ pt: ptToBuffer(jit, { longTnt: true }) })],
   ['pt, return compression', ptFiltered([{ start: 0, end: 2 ** 32 }])],
 
   [
@@ -386,7 +398,7 @@ describe('inline branch recording (compiled code counting for the recorders)', (
       const cpu = loadOnce(src);
       current = cpu;
       cpu.jit = jit;
-      const t = make(cpu);
+      const t = make(cpu, jit);
       new TraceSession(t).attach(cpu);
       const slices: Recorded['slices'] = [];
       for (let s = 0; s < 1000; s++) {

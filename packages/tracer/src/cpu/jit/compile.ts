@@ -2,8 +2,8 @@ import type { Cpu } from '../cpu';
 import type { Handler, Insn } from '../decode/insn';
 import { GuestFault } from '../fault';
 import { PARITY } from '../flags';
-import type { BranchHook, BranchRing, EdgeCounters, TntSink } from './engine';
-import { Gen, SYNC } from './gen';
+import type { BranchHook, BranchRing, EdgeCounters, PtLogSink } from './engine';
+import { Gen } from './gen';
 import { type BlockCtx, type Plan, type Through, planFor } from './ops';
 
 /** Returns the index of the exit taken, or -1 to go back to the interpreter loop. */
@@ -29,8 +29,6 @@ export interface Block {
   readonly pages: number[];
   valid: boolean;
   readonly source: string;
-  /** The block's GENERIC form, run when this one returns NOT_IN_PLACE. */
-  generic?: Block;
 }
 
 /** Where no block can start (the first instruction cannot even be fetched): always interpret. */
@@ -51,7 +49,7 @@ export interface BlockEnv {
   readonly counters: EdgeCounters;
   inl: BranchHook | undefined;
   ring: BranchRing | undefined;
-  pt: TntSink | undefined;
+  pt: PtLogSink | undefined;
   rest: BranchHook | undefined;
 }
 
@@ -117,10 +115,7 @@ function form(cpu: Cpu, start: number, ctx: BlockCtx, follow: boolean): Formed |
     f.plans.push(plan);
     eip = next;
     const target = plan.jumpsTo?.(next);
-    if (target === start) {
-      ctx.loop = true;
-      ctx.backEdges++;
-    }
+    if (target === start) ctx.loop = true;
     if (plan.term || (target !== undefined && ++sideExits === MAX_SIDE_EXITS)) break;
   }
   if (f.insns.length === 0 && f.tail === undefined) return undefined;
@@ -157,7 +152,7 @@ function deadFlags(plans: Plan[]): boolean[] {
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
 function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text: string; exits: number } {
-  const g = new Gen(ctx.loop, deadFlags(f.plans), env.counters, shape, ctx.backEdges === 1);
+  const g = new Gen(ctx.loop, deadFlags(f.plans), env.counters, shape);
   const body: string[] = g.out;
   let faults = false;
   f.plans.forEach((p, k) => {
@@ -176,19 +171,16 @@ function source(f: Formed, ctx: BlockCtx, env: BlockEnv, shape: number): { text:
     // State as the interpreter has it when it calls the handler; the handler then runs outside the try.
     g.endPass();
     body.push(
-      SYNC,
       `cpu.instructionsRetired = ret + ${k}; cpu.curEip = ${hex(f.addrs[k])}; cpu.eip = ${hex(f.end)};`,
       ctx.loop ? 'break;' : '',
     );
     tail = `H(cpu, I); cpu.instructionsRetired++; return ${g.exits++};`;
   } else if (last === undefined || !last.term) g.exit(hex(f.end), k);
   const sync = g.syncCode();
-  // (Before outerDecls: the fault flush declares what it appends.)
   const onFault = faults
-    ? `} catch (e) { ${g.faultCount()} ${g.ptFaultFlush()} ${sync} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
+    ? `} catch (e) { ${g.faultCount()} ${sync} ${g.ptFaultRecord()} cpu.instructionsRetired = ret + k; cpu.curEip = A[k]; throw e; }`
     : '}';
   const text = [
-    g.outerDecls(),
     'return (function block(cpu, end) {',
     'const R = cpu.regs, M = cpu.memory, ep = J.epoch;',
     'let ret = cpu.instructionsRetired, k = 0;',
@@ -218,12 +210,12 @@ type BlockFactory = (
  * or returns undefined when nothing there can be fetched.
  */
 export function compileBlock(cpu: Cpu, start: number, env: BlockEnv, shape: number): Block | undefined {
-  let ctx: BlockCtx = { start, n: 0, loop: false, backEdges: 0, follows: 0 };
+  let ctx: BlockCtx = { start, n: 0, loop: false, follows: 0 };
   let f = form(cpu, start, ctx, true);
   if (f !== undefined && ctx.loop && ctx.follows > 0) {
     // A loop's passes are recorded in bulk (counted passes, repeated LBR records), which assumes
     // its back-edge is the pass's only taken branch: loops do not go through jumps and calls.
-    ctx = { start, n: 0, loop: false, backEdges: 0, follows: 0 };
+    ctx = { start, n: 0, loop: false, follows: 0 };
     f = form(cpu, start, ctx, false);
   }
   if (f === undefined) return undefined;

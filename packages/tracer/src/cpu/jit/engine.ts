@@ -1,6 +1,6 @@
 import type { Cpu } from '../cpu';
 import { type Block, NO_BLOCK, compileBlock } from './compile';
-import { NOT_IN_PLACE, SHAPE, SHAPES, SITE_WAYS, Unsupported } from './gen';
+import { SHAPE, SHAPES, SITE_WAYS, Unsupported } from './gen';
 
 export type BranchHook = (from: number, to: number, kind: number) => void;
 
@@ -20,61 +20,27 @@ export interface BranchRing {
   repeat(from: number, to: number, kind: number, n: number): void;
 }
 
-/** Depth of a PT encoder's return-address stack (TntSink.retStack), as libipt's. */
-export const PT_RET_STACK = 64;
-
 /**
- * A PT encoder as compiled code feeds it: a conditional branch to a target in [lo, hi) while
- * tracing is `on` is one TNT bit, appended in place (`tntBits`, `tntCount`; six make a short TNT,
- * written in place while `tntRoom` allows, else by `tntFull`); a direct jump there is nothing;
- * every other branch goes to `branch`, the encoder's hook.
+ * A PT log as compiled code feeds it (see trace/pt-log.ts): records of one or two Int32 words. A
+ * record's first word is an id times 4 plus a tag (gen.ts PT_PASS, PT_SITE, PT_LOOP) naming edge
+ * counters' paths and sites, so the log's reader needs their edges: `define` is called with the
+ * counters after each compile, before the block can run.
  */
-export interface TntSink {
-  readonly on: boolean;
-  readonly lo: number;
-  readonly hi: number;
-  tntBits: number;
-  tntCount: number;
-  /**
-   * Short TNTs that may go straight into `sink.buf` at `sink.pos` (the buffer has room and no
-   * PSB+ falls due): the sink calls below set it to 0, `tntFull` recomputes it.
-   */
-  tntRoom: number;
-  readonly sink: { buf: Uint8Array; pos: number };
-  /** Six bits (`bits`, the oldest highest) are pending after a branch to `to`: sends them. */
-  tntFull(bits: number, to: number): void;
-  /**
-   * A loop's bits that compiled code counted instead of appending: `passes` times the pass's `n`
-   * bits (all 0 but the last, which is `last`), then the pass's first `prefix` bits; bit i is of a
-   * branch to `tos[i]`. Uses and leaves tntBits/tntCount.
-   */
-  tntLoop(passes: number, prefix: number, n: number, last: number, tos: readonly number[]): void;
-  /**
-   * Compiled code appended the tos.length bits of a branch sequence to tntBits/tntCount at once
-   * and tntCount reached 6 or more: sends the full short TNT (bit i went to `tos[i]`).
-   */
-  tntSpill(tos: readonly number[]): void;
-  /**
-   * Return compression is on: a direct call inside [lo, hi) pushes its return address on
-   * `retStack` (a ring of PT_RET_STACK at `retTop`, `retCount` deep) unless it calls the next
-   * instruction; a `ret` inside it to the address on top pops it and is one taken TNT bit.
-   */
-  readonly retCompression: boolean;
-  readonly retStack: Uint32Array;
-  retTop: number;
-  retCount: number;
-  branch(from: number, to: number, kind: number): void;
+export interface PtLogSink {
+  record(head: number): void;
+  record2(head: number, arg: number): void;
+  define(counters: EdgeCounters): void;
 }
 
 /**
  * What compiled code does instead of calling a registered hook: count edges for `edges`, append
- * taken branches to `ring`, feed `pt` as TntSink says, and call `rest` (the recorders it cannot
+ * taken branches to `ring`, log passes to `pt` as PtLogSink says, and call `rest` (the recorders it cannot
  * stand in for, such as filtered LBRs). Together they must do exactly what the hook does.
  */
 export interface InlineBranchTarget {
   edges?: EdgeCountSink;
   ring?: BranchRing;
-  pt?: TntSink;
+  pt?: PtLogSink;
   rest?: BranchHook;
 }
 
@@ -116,19 +82,23 @@ export class EdgeCounters implements PendingEdgeCounts {
   dt = new Float64Array(16 * SITE_WAYS).fill(NO_TARGET);
   ds = new Int32Array(16 * SITE_WAYS);
   owner: EdgeCountSink | undefined;
-  /** Edges (from, to, kind) by index, and their index by source and kind, then target. */
-  private readonly from: number[] = [];
-  private readonly to: number[] = [];
-  private readonly kind: number[] = [];
+  /**
+   * Edges (from, to, kind) by index, and their index by source and kind, then target. The tables
+   * here are public for readers of what compiled code recorded (PT's log); only this class
+   * changes them.
+   */
+  readonly from: number[] = [];
+  readonly to: number[] = [];
+  readonly kind: number[] = [];
   private readonly edgeIndex = new Map<number, Map<number, number>>();
   /** The edges each counter stands for, and counters by their edge list. */
-  private readonly pathEdges: number[][] = [];
+  readonly pathEdges: number[][] = [];
   private readonly pathIndex = new Map<string, number>();
   private readonly sites = new Map<string, number>();
-  private readonly siteFrom: number[] = [];
-  private readonly siteKind: number[] = [];
+  readonly siteFrom: number[] = [];
+  readonly siteKind: number[] = [];
   /** Per dynamic site, the edges of the pass before its branch. */
-  private readonly sitePassed: number[][] = [];
+  readonly sitePassed: number[][] = [];
   /** Per dynamic site, the counter of each target seen there. */
   private readonly siteTargets: Array<Map<number, number>> = [];
 
@@ -281,12 +251,12 @@ export class Jit {
   readonly counters = new EdgeCounters();
   /**
    * The registered hook whose calls compiled code replaces, and what it does instead (compiled
-   * code reads them as its SHAPE says): `ring` gets taken branches, `pt` TNT bits and the other
-   * branches, `rest` is called for every branch.
+   * code reads them as its SHAPE says): `ring` gets taken branches, `pt` the passes' records,
+   * `rest` is called for every branch.
    */
   inl: BranchHook | undefined;
   ring: BranchRing | undefined;
-  pt: TntSink | undefined;
+  pt: PtLogSink | undefined;
   rest: BranchHook | undefined;
   /** cpu.branchHook when compiled code last started (binding is looked at when it changes). */
   private seenHook: BranchHook | undefined;
@@ -318,12 +288,6 @@ export class Jit {
     for (;;) {
       if (cpu.instructionsRetired + b.n > end) return ran;
       const x = b.fn(cpu, end);
-      if (x === NOT_IN_PLACE) {
-        // PT cannot take the block's branches in place now (tracing off, or a target filtered
-        // out): its GENERIC form calls the hook for each.
-        b = this.genericOf(b);
-        continue;
-      }
       ran = true;
       // A changed hook (by a host call) may need other blocks: the caller comes back.
       if (x < 0 || cpu.stopping || cpu.branchHook !== hook) return true;
@@ -368,15 +332,6 @@ export class Jit {
       (t.rest ? SHAPE.REST : 0);
   }
 
-  /** The GENERIC form of `b` (NO_BLOCK when it cannot be compiled), compiled at once: b is hot. */
-  private genericOf(b: Block): Block {
-    if (b.generic?.valid) return b.generic;
-    const pg = this.page(b.start >>> 12);
-    const g = pg.blocks[SHAPE.GENERIC]?.[b.start & 4095] ?? this.compile(b.start, SHAPE.GENERIC);
-    b.generic = g;
-    return g;
-  }
-
   /** The compiled block of `shape` at eip; compiles it once the address is hot. */
   private blockAt(eip: number, shape: number): Block | undefined {
     const pg = this.page(eip >>> 12);
@@ -418,6 +373,8 @@ export class Jit {
       home(this.page(eip >>> 12))[eip & 4095] = b;
       return b;
     }
+    // The log's reader must know the block's paths before its first record.
+    if (shape & SHAPE.PT) this.pt?.define(this.counters);
     // Decoding may have dropped pages (it never writes, but be safe): register after compiling.
     for (const p of b.pages) this.page(p).owned.push(b);
     home(this.page(eip >>> 12))[eip & 4095] = b;

@@ -266,8 +266,6 @@ export interface BlockCtx {
   /** Instructions in one pass of the block. */
   n: number;
   loop: boolean;
-  /** Branches of the block back to its start (a loop has one or more). */
-  backEdges: number;
   /** Direct jumps and calls the block goes on through (see Plan.through). */
   follows: number;
 }

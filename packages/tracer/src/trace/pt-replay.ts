@@ -1,0 +1,142 @@
+// The reader of PT's branch log (pt-log.ts): turns its records back into the branch hook's calls,
+// in order, and feeds them to a PtEncoder. Runs wherever the encoding is done: in the emulator's
+// thread (InThreadChannel) or in a worker (pt-worker.ts).
+import type { ChunkSink } from './byte-sink';
+import { PtEncoder, type PtEncoderOptions } from './pt-encoder';
+import { DEFAULT_LOG_WORDS, LOG_OP, LOG_TAG, type PtLogChannel } from './pt-log';
+
+export interface PtReplayOptions extends Omit<PtEncoderOptions, 'retCompression'> {
+  /** Return compression (the log gives call lengths). */
+  retCompression?: boolean;
+}
+
+export class PtReplay {
+  readonly encoder: PtEncoder;
+  private readonly from: number[] = [];
+  private readonly to: number[] = [];
+  private readonly kind: number[] = [];
+  private readonly len: number[] = [];
+  private readonly paths: Int32Array[] = [];
+  private readonly siteFrom: number[] = [];
+  private readonly siteKind: number[] = [];
+  private readonly siteLen: number[] = [];
+  private readonly sitePassed: Int32Array[] = [];
+  /** The length of the call being replayed (the encoder asks for it). */
+  private callLen = 0;
+  /** FINISH was read. */
+  ended = false;
+
+  constructor(sink: ChunkSink, opts: PtReplayOptions = {}) {
+    this.encoder = new PtEncoder(sink, {
+      ...opts,
+      retCompression: opts.retCompression ? { insnLength: () => this.callLen } : undefined,
+    });
+  }
+
+  /** Replays the records w[0..n). */
+  consume(w: Int32Array, n: number): void {
+    const enc = this.encoder;
+    let i = 0;
+    while (i < n) {
+      if (this.ended) throw new Error('PT log: records after FINISH');
+      const head = w[i];
+      const id = head >>> 2;
+      switch (head & 3) {
+        case LOG_TAG.PASS:
+          this.path(this.paths[id] ?? this.undefinedPath(id));
+          i += 1;
+          break;
+        case LOG_TAG.SITE:
+          if (id >= this.siteFrom.length) throw new Error(`PT log: site ${id} is not defined`);
+          this.path(this.sitePassed[id]);
+          this.callLen = this.siteLen[id];
+          enc.branch(this.siteFrom[id], w[i + 1], this.siteKind[id]);
+          i += 2;
+          break;
+        case LOG_TAG.LOOP: {
+          const edges = this.paths[id] ?? this.undefinedPath(id);
+          for (let k = w[i + 1]; k > 0; k--) this.path(edges);
+          i += 2;
+          break;
+        }
+        default:
+          i = this.control(id, w, i);
+      }
+    }
+  }
+
+  private undefinedPath(id: number): never {
+    throw new Error(`PT log: path ${id} is not defined`);
+  }
+
+  private path(edges: Int32Array): void {
+    const enc = this.encoder;
+    for (let j = 0; j < edges.length; j++) {
+      const e = edges[j];
+      this.callLen = this.len[e];
+      enc.branch(this.from[e], this.to[e], this.kind[e]);
+    }
+  }
+
+  /** A CTRL record at w[i]; returns the index after it. */
+  private control(op: number, w: Int32Array, i: number): number {
+    switch (op) {
+      case LOG_OP.BRANCH:
+        this.callLen = w[i + 4];
+        this.encoder.branch(w[i + 1], w[i + 2], w[i + 3]);
+        return i + 5;
+      case LOG_OP.ENABLE:
+        this.encoder.enable(w[i + 1]);
+        return i + 2;
+      case LOG_OP.DISABLE:
+        this.encoder.disable(w[i + 1]);
+        return i + 2;
+      case LOG_OP.FINISH:
+        this.encoder.finish(w[i + 1]);
+        this.ended = true;
+        return i + 2;
+      case LOG_OP.EDGE:
+        this.from.push(w[i + 1] >>> 0);
+        this.to.push(w[i + 2] >>> 0);
+        this.kind.push(w[i + 3]);
+        this.len.push(w[i + 4]);
+        return i + 5;
+      case LOG_OP.PATH: {
+        const n = w[i + 1];
+        this.paths.push(w.slice(i + 2, i + 2 + n));
+        return i + 2 + n;
+      }
+      case LOG_OP.SITE: {
+        const n = w[i + 4];
+        this.siteFrom.push(w[i + 1] >>> 0);
+        this.siteKind.push(w[i + 2]);
+        this.siteLen.push(w[i + 3]);
+        this.sitePassed.push(w.slice(i + 5, i + 5 + n));
+        return i + 5 + n;
+      }
+      default:
+        throw new Error(`PT log: unknown record ${w[i]} at word ${i}`);
+    }
+  }
+}
+
+/** Replays each buffer at once, on the emulator's thread. */
+export class InThreadChannel implements PtLogChannel {
+  readonly first: Int32Array;
+
+  constructor(
+    readonly replay: PtReplay,
+    words = DEFAULT_LOG_WORDS,
+  ) {
+    this.first = new Int32Array(Math.max(words, 64));
+  }
+
+  handOff(b: Int32Array, n: number): Int32Array {
+    this.replay.consume(b, n);
+    return b;
+  }
+
+  close(): void {
+    if (!this.replay.ended) throw new Error('PT log: closed before FINISH');
+  }
+}

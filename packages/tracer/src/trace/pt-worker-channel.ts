@@ -1,0 +1,133 @@
+// Encodes a PT log on a worker thread (pt-worker.ts), so that the emulator's thread only writes
+// records: two shared buffers, one being written while the worker replays the other. The worker
+// writes `trace.pt` itself. Waiting is Atomics.wait on the emulator's thread (the run is
+// synchronous); a failure in the worker comes back as an Error with its message.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AddressRange } from './pt-encoder';
+import { DEFAULT_LOG_WORDS, type PtLogChannel } from './pt-log';
+
+/** ctl words: per buffer its record words (FREE: the worker is done with it), then the status. */
+export const CTL = { STATUS: 2, MESSAGE_LENGTH: 3, BYTES_LO: 4, BYTES_HI: 5, WORDS: 8 } as const;
+export const FREE = -1;
+export const STATUS = { STARTING: 0, RUNNING: 1, DONE: 2, FAILED: 3 } as const;
+export const MESSAGE_BYTES = 4096;
+
+/** What the worker gets (workerData). */
+export interface PtWorkerData {
+  ctl: Int32Array;
+  buffers: [Int32Array, Int32Array];
+  message: Uint8Array;
+  file: string;
+  chunkSize?: number;
+  ranges?: AddressRange[];
+  psbInterval?: number;
+  retCompression: boolean;
+}
+
+export interface WorkerChannelOptions {
+  /** The trace file the worker writes. */
+  file: string;
+  chunkSize?: number;
+  ranges?: AddressRange[];
+  psbInterval?: number;
+  retCompression: boolean;
+  /** Words per buffer (default DEFAULT_LOG_WORDS). */
+  words?: number;
+  /** The worker's script (default: pt-worker.js beside this module). */
+  script?: string;
+}
+
+/** The worker script beside this module, when there is one (the built package; not under ts). */
+export function defaultWorkerScript(): string | undefined {
+  const script = path.join(__dirname, 'pt-worker.js');
+  return path.extname(__filename) === '.js' && fs.existsSync(script) ? script : undefined;
+}
+
+/** Longest wait for a worker that has not started (it could not load its script). */
+const START_TIMEOUT_MS = 30_000;
+
+export class WorkerChannel implements PtLogChannel {
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(CTL.WORDS * 4));
+  private readonly buffers: [Int32Array, Int32Array];
+  private readonly message = new Uint8Array(new SharedArrayBuffer(MESSAGE_BYTES));
+  private readonly worker: Worker;
+  private current = 0;
+  private closed = false;
+  /** Trace bytes the worker wrote (known once closed). */
+  bytes = 0;
+
+  constructor(opts: WorkerChannelOptions) {
+    const words = Math.max(opts.words ?? DEFAULT_LOG_WORDS, 64);
+    const buffer = (): Int32Array => new Int32Array(new SharedArrayBuffer(words * 4));
+    this.buffers = [buffer(), buffer()];
+    this.ctl[0] = FREE;
+    this.ctl[1] = FREE;
+    const script = opts.script ?? defaultWorkerScript();
+    if (script === undefined || !fs.existsSync(script))
+      throw new Error(`PT worker script not found${script ? `: ${script}` : ''} (build the tracer package)`);
+    const data: PtWorkerData = {
+      ctl: this.ctl,
+      buffers: this.buffers,
+      message: this.message,
+      file: opts.file,
+      chunkSize: opts.chunkSize,
+      ranges: opts.ranges,
+      psbInterval: opts.psbInterval,
+      retCompression: opts.retCompression,
+    };
+    this.worker = new Worker(script, { workerData: data });
+    // The run never waits for the event loop: the worker must not keep the process alive.
+    this.worker.unref();
+  }
+
+  /** The buffer the log starts in. */
+  get first(): Int32Array {
+    return this.buffers[0];
+  }
+
+  handOff(b: Int32Array, n: number): Int32Array {
+    if (b !== this.buffers[this.current]) throw new Error('PT worker channel: not the current buffer');
+    Atomics.store(this.ctl, this.current, n);
+    Atomics.notify(this.ctl, this.current);
+    this.current ^= 1;
+    this.waitFree(this.current);
+    return this.buffers[this.current];
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.waitFree(this.current ^ 1);
+    for (;;) {
+      const s = this.status();
+      if (s === STATUS.DONE) break;
+      Atomics.wait(this.ctl, CTL.STATUS, s, 200);
+    }
+    this.bytes = (this.ctl[CTL.BYTES_HI] >>> 0) * 2 ** 32 + (this.ctl[CTL.BYTES_LO] >>> 0);
+  }
+
+  /** Waits until the worker has replayed buffer i. */
+  private waitFree(i: number): void {
+    const t0 = Date.now();
+    for (;;) {
+      const v = Atomics.load(this.ctl, i);
+      if (v === FREE) return;
+      const s = this.status();
+      if (s === STATUS.STARTING && Date.now() - t0 > START_TIMEOUT_MS)
+        throw new Error(`PT worker did not start in ${START_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(this.ctl, i, v, 200);
+    }
+  }
+
+  /** The worker's status; throws its error when it failed. */
+  private status(): number {
+    const s = Atomics.load(this.ctl, CTL.STATUS);
+    if (s !== STATUS.FAILED) return s;
+    const n = this.ctl[CTL.MESSAGE_LENGTH];
+    const text = Buffer.from(this.message.slice(0, n)).toString('utf8');
+    this.closed = true;
+    throw new Error(`PT encoder (worker): ${text}`);
+  }
+}
