@@ -167,6 +167,7 @@ export class RunRecorder {
 
   /** Removes the partial run directory (a run that could not finish). */
   abandon(): void {
+    this.pt?.abandon();
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 }

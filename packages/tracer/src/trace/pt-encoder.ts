@@ -9,6 +9,7 @@
 // buffer (one room check per packet, not a call per byte).
 import { BRANCH } from '../cpu/constants';
 import type { ChunkSink } from './byte-sink';
+import type { EdgeRuns } from './edge-runs';
 import { LONG_TNT_MAX, PT, SHORT_TNT_MAX, writeExt, writeLongTnt, writeModeExec, writePsb } from './packets';
 import { writeShortTnts } from './tnt-cache';
 
@@ -216,6 +217,35 @@ export class PtEncoder {
   }
 
   /**
+   * Run r of `runs` (a compiled block's pass, from PT's log), when all its branches are direct:
+   * does what branch() does for each and returns true; returns false, having done nothing, when
+   * they must go one by one (an indirect one among them, tracing off, a target outside the
+   * current range).
+   */
+  directRun(runs: EdgeRuns, r: number): boolean {
+    if (runs.direct[r] === 0 || !this.on || runs.min[r] < this.lo || runs.max[r] >= this.hi) return false;
+    const n = runs.bits[r];
+    const count = this.tntCount + n;
+    if (count < SHORT_TNT_MAX && !this.longTnt) {
+      // No packet goes out, so no PSB+ can reset the return stack between the pushes.
+      this.tntBits = (this.tntBits << n) | runs.pattern[r];
+      this.tntCount = count;
+      if (this.insnLength !== undefined)
+        for (let i = runs.pushOff[r], end = i + runs.pushCount[r]; i < end; i++) this.push(runs.pushes[i]);
+      return true;
+    }
+    const kinds = runs.kind;
+    const tos = runs.to;
+    for (let i = runs.off[r], end = i + runs.len[r]; i < end; i++) {
+      const k = kinds[i];
+      if (k === COND_TAKEN) this.tnt(1, tos[i]);
+      else if (k === COND_NOT_TAKEN) this.tnt(0, tos[i]);
+      else if (k === CALL && this.insnLength !== undefined && runs.ret[i] !== tos[i]) this.push(runs.ret[i]);
+    }
+    return true;
+  }
+
+  /**
    * Every call the decoder walks pushes its return address, also one that leaves the traced
    * ranges; pops happen only for compressed returns, so encoder and decoder stacks stay the same.
    * A direct call to the next instruction (`call $+5`, to read EIP) does not push, as on real PT
@@ -224,8 +254,12 @@ export class PtEncoder {
   private pushCall(from: number, to: number, kind: number): void {
     const next = (from + this.callLength(from)) >>> 0;
     if (kind === CALL && next === to) return;
+    this.push(next);
+  }
+
+  private push(ret: number): void {
     this.retTop = (this.retTop + 1) & (RET_STACK - 1);
-    this.retStack[this.retTop] = next;
+    this.retStack[this.retTop] = ret;
     if (this.retCount < RET_STACK) this.retCount++;
   }
 

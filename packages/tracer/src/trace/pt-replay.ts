@@ -2,6 +2,7 @@
 // in order, and feeds them to a PtEncoder. Runs wherever the encoding is done: in the emulator's
 // thread (InThreadChannel) or in a worker (pt-worker.ts).
 import type { ChunkSink } from './byte-sink';
+import { EdgeRuns } from './edge-runs';
 import { PtEncoder, type PtEncoderOptions } from './pt-encoder';
 import { DEFAULT_LOG_WORDS, LOG_OP, LOG_TAG, type PtLogChannel } from './pt-log';
 
@@ -16,11 +17,14 @@ export class PtReplay {
   private readonly to: number[] = [];
   private readonly kind: number[] = [];
   private readonly len: number[] = [];
-  private readonly paths: Int32Array[] = [];
+  private readonly runs = new EdgeRuns();
+  /** The run of each path. */
+  private readonly paths: number[] = [];
   private readonly siteFrom: number[] = [];
   private readonly siteKind: number[] = [];
   private readonly siteLen: number[] = [];
-  private readonly sitePassed: Int32Array[] = [];
+  /** The run of each site's passed edges. */
+  private readonly sitePassed: number[] = [];
   /** The length of the call being replayed (the encoder asks for it). */
   private callLen = 0;
   /** FINISH was read. */
@@ -54,8 +58,8 @@ export class PtReplay {
           i += 2;
           break;
         case LOG_TAG.LOOP: {
-          const edges = this.paths[id] ?? this.undefinedPath(id);
-          for (let k = w[i + 1]; k > 0; k--) this.path(edges);
+          const run = this.paths[id] ?? this.undefinedPath(id);
+          for (let k = w[i + 1]; k > 0; k--) this.path(run);
           i += 2;
           break;
         }
@@ -65,14 +69,24 @@ export class PtReplay {
     }
   }
 
+  /** The run of a definition's edges, each defined before. */
+  private edgeRun(edges: Int32Array): number {
+    for (const e of edges)
+      if (e < 0 || e >= this.from.length) throw new Error(`PT log: edge ${e} is not defined`);
+    return this.runs.add(edges, this.from, this.to, this.kind, this.len);
+  }
+
   private undefinedPath(id: number): never {
     throw new Error(`PT log: path ${id} is not defined`);
   }
 
-  private path(edges: Int32Array): void {
+  /** Replays run r: at once when the encoder can, else branch by branch. */
+  private path(r: number): void {
     const enc = this.encoder;
-    for (let j = 0; j < edges.length; j++) {
-      const e = edges[j];
+    const runs = this.runs;
+    if (enc.directRun(runs, r)) return;
+    for (let i = runs.off[r], end = i + runs.len[r]; i < end; i++) {
+      const e = runs.edge[i];
       this.callLen = this.len[e];
       enc.branch(this.from[e], this.to[e], this.kind[e]);
     }
@@ -103,7 +117,7 @@ export class PtReplay {
         return i + 5;
       case LOG_OP.PATH: {
         const n = w[i + 1];
-        this.paths.push(w.slice(i + 2, i + 2 + n));
+        this.paths.push(this.edgeRun(w.slice(i + 2, i + 2 + n)));
         return i + 2 + n;
       }
       case LOG_OP.SITE: {
@@ -111,7 +125,7 @@ export class PtReplay {
         this.siteFrom.push(w[i + 1] >>> 0);
         this.siteKind.push(w[i + 2]);
         this.siteLen.push(w[i + 3]);
-        this.sitePassed.push(w.slice(i + 5, i + 5 + n));
+        this.sitePassed.push(this.edgeRun(w.slice(i + 5, i + 5 + n)));
         return i + 5 + n;
       }
       default:

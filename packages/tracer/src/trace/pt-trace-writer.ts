@@ -63,6 +63,12 @@ export class PtTraceWriter {
     this.recorder = new PtLog(channel, { insnLength: opts.retCompression?.insnLength });
   }
 
+  /** The run failed: the trace will not be finished (the caller removes its files). */
+  abandon(): void {
+    this.sink?.close();
+    this.worker?.abandon();
+  }
+
   /** Bytes of trace written (all of them once finished). */
   get bytes(): number {
     return this.sink?.length ?? this.worker?.bytes ?? 0;

@@ -1,24 +1,35 @@
 // Encodes a PT log on a worker thread (pt-worker.ts), so that the emulator's thread only writes
 // records: two shared buffers, one being written while the worker replays the other. The worker
 // writes `trace.pt` itself. Waiting is Atomics.wait on the emulator's thread (the run is
-// synchronous); a failure in the worker comes back as an Error with its message.
+// synchronous); a failure in the worker comes back as an Error with its message. Workers are kept
+// for the next trace of the process (the demo records 24 runs): a new worker runs the replay
+// unoptimised for its first few hundred milliseconds.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { AddressRange } from './pt-encoder';
 import { DEFAULT_LOG_WORDS, type PtLogChannel } from './pt-log';
 
-/** ctl words: per buffer its record words (FREE: the worker is done with it), then the status. */
-export const CTL = { STATUS: 2, MESSAGE_LENGTH: 3, BYTES_LO: 4, BYTES_HI: 5, WORDS: 8 } as const;
+/**
+ * ctl words: per buffer its record words (FREE: the worker is done with it), the status of the
+ * trace, its error message's length, its bytes, and JOB (1: a trace's job was posted).
+ */
+export const CTL = { STATUS: 2, MESSAGE_LENGTH: 3, BYTES_LO: 4, BYTES_HI: 5, JOB: 6, WORDS: 8 } as const;
 export const FREE = -1;
 export const STATUS = { STARTING: 0, RUNNING: 1, DONE: 2, FAILED: 3 } as const;
 export const MESSAGE_BYTES = 4096;
 
-/** What the worker gets (workerData). */
+/** What a worker gets once (workerData). */
 export interface PtWorkerData {
   ctl: Int32Array;
   buffers: [Int32Array, Int32Array];
   message: Uint8Array;
+  /** Where jobs come (read with receiveMessageOnPort: the worker never returns to its event loop). */
+  jobs: MessagePort;
+}
+
+/** One trace's job (posted on `jobs`). */
+export interface PtJob {
   file: string;
   chunkSize?: number;
   ranges?: AddressRange[];
@@ -48,11 +59,39 @@ export function defaultWorkerScript(): string | undefined {
 /** Longest wait for a worker that has not started (it could not load its script). */
 const START_TIMEOUT_MS = 30_000;
 
+/** A worker thread and the memory it shares with this one. */
+interface PtWorker {
+  readonly worker: Worker;
+  readonly script: string;
+  readonly data: PtWorkerData;
+  /** This side of `data.jobs`. */
+  readonly port: MessagePort;
+}
+
+/** Workers between traces. */
+const idle: PtWorker[] = [];
+
+function startWorker(script: string, words: number): PtWorker {
+  const buffer = (): Int32Array => new Int32Array(new SharedArrayBuffer(words * 4));
+  const { port1, port2 } = new MessageChannel();
+  const data: PtWorkerData = {
+    ctl: new Int32Array(new SharedArrayBuffer(CTL.WORDS * 4)),
+    buffers: [buffer(), buffer()],
+    message: new Uint8Array(new SharedArrayBuffer(MESSAGE_BYTES)),
+    jobs: port2,
+  };
+  const worker = new Worker(script, { workerData: data, transferList: [port2] });
+  // The run never waits for the event loop: the worker must not keep the process alive.
+  worker.unref();
+  port1.unref();
+  return { worker, script, data, port: port1 };
+}
+
 export class WorkerChannel implements PtLogChannel {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(CTL.WORDS * 4));
+  private readonly ctl: Int32Array;
   private readonly buffers: [Int32Array, Int32Array];
-  private readonly message = new Uint8Array(new SharedArrayBuffer(MESSAGE_BYTES));
-  private readonly worker: Worker;
+  private readonly message: Uint8Array;
+  private readonly pw: PtWorker;
   private current = 0;
   private closed = false;
   /** Trace bytes the worker wrote (known once closed). */
@@ -60,26 +99,25 @@ export class WorkerChannel implements PtLogChannel {
 
   constructor(opts: WorkerChannelOptions) {
     const words = Math.max(opts.words ?? DEFAULT_LOG_WORDS, 64);
-    const buffer = (): Int32Array => new Int32Array(new SharedArrayBuffer(words * 4));
-    this.buffers = [buffer(), buffer()];
-    this.ctl[0] = FREE;
-    this.ctl[1] = FREE;
     const script = opts.script ?? defaultWorkerScript();
     if (script === undefined || !fs.existsSync(script))
       throw new Error(`PT worker script not found${script ? `: ${script}` : ''} (build the tracer package)`);
-    const data: PtWorkerData = {
-      ctl: this.ctl,
-      buffers: this.buffers,
-      message: this.message,
+    const at = idle.findIndex((w) => w.script === script && w.data.buffers[0].length === words);
+    this.pw = at >= 0 ? idle.splice(at, 1)[0] : startWorker(script, words);
+    ({ ctl: this.ctl, buffers: this.buffers, message: this.message } = this.pw.data);
+    this.ctl[0] = FREE;
+    this.ctl[1] = FREE;
+    this.ctl[CTL.STATUS] = STATUS.STARTING;
+    const job: PtJob = {
       file: opts.file,
       chunkSize: opts.chunkSize,
       ranges: opts.ranges,
       psbInterval: opts.psbInterval,
       retCompression: opts.retCompression,
     };
-    this.worker = new Worker(script, { workerData: data });
-    // The run never waits for the event loop: the worker must not keep the process alive.
-    this.worker.unref();
+    this.pw.port.postMessage(job);
+    Atomics.store(this.ctl, CTL.JOB, 1);
+    Atomics.notify(this.ctl, CTL.JOB);
   }
 
   /** The buffer the log starts in. */
@@ -106,6 +144,14 @@ export class WorkerChannel implements PtLogChannel {
       Atomics.wait(this.ctl, CTL.STATUS, s, 200);
     }
     this.bytes = (this.ctl[CTL.BYTES_HI] >>> 0) * 2 ** 32 + (this.ctl[CTL.BYTES_LO] >>> 0);
+    idle.push(this.pw);
+  }
+
+  /** The trace will not be finished (its run failed): the worker is stopped, not kept. */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.pw.worker.terminate();
   }
 
   /** Waits until the worker has replayed buffer i. */
@@ -127,7 +173,9 @@ export class WorkerChannel implements PtLogChannel {
     if (s !== STATUS.FAILED) return s;
     const n = this.ctl[CTL.MESSAGE_LENGTH];
     const text = Buffer.from(this.message.slice(0, n)).toString('utf8');
+    // The worker has ended; it is not kept.
     this.closed = true;
+    void this.pw.worker.terminate();
     throw new Error(`PT encoder (worker): ${text}`);
   }
 }

@@ -1,17 +1,32 @@
-// The worker thread of WorkerChannel: replays each buffer of PT log records the emulator hands
-// off, into a PtEncoder writing the trace file, until FINISH. Errors go back through shared memory
-// (the emulator's thread is blocked in Atomics.wait, it sees no events).
-import { workerData } from 'node:worker_threads';
+// The worker thread of WorkerChannel: for each trace's job, replays the buffers of PT log records
+// the emulator hands off into a PtEncoder writing the trace file, until FINISH; then waits for the
+// next job. Errors go back through shared memory (the emulator's thread is blocked in
+// Atomics.wait, it sees no events), and end the worker.
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { FileSink } from './byte-sink';
 import { PtReplay } from './pt-replay';
-import { CTL, FREE, type PtWorkerData, STATUS } from './pt-worker-channel';
+import { CTL, FREE, type PtJob, type PtWorkerData, STATUS } from './pt-worker-channel';
 
-function run(d: PtWorkerData): void {
-  const sink = new FileSink(d.file, d.chunkSize);
+function nextJob(d: PtWorkerData): PtJob {
+  const ctl = d.ctl;
+  for (;;) {
+    while (Atomics.load(ctl, CTL.JOB) === 0) Atomics.wait(ctl, CTL.JOB, 0);
+    const m = receiveMessageOnPort(d.jobs);
+    if (m !== undefined) {
+      Atomics.store(ctl, CTL.JOB, 0);
+      return m.message as PtJob;
+    }
+    // The flag can be seen before the message arrives.
+    Atomics.wait(ctl, CTL.JOB, 1, 1);
+  }
+}
+
+function runJob(d: PtWorkerData, job: PtJob): void {
+  const sink = new FileSink(job.file, job.chunkSize);
   const replay = new PtReplay(sink, {
-    ranges: d.ranges,
-    psbInterval: d.psbInterval,
-    retCompression: d.retCompression,
+    ranges: job.ranges,
+    psbInterval: job.psbInterval,
+    retCompression: job.retCompression,
   });
   const ctl = d.ctl;
   Atomics.store(ctl, CTL.STATUS, STATUS.RUNNING);
@@ -33,7 +48,7 @@ function run(d: PtWorkerData): void {
 
 const data = workerData as PtWorkerData;
 try {
-  run(data);
+  for (;;) runJob(data, nextJob(data));
 } catch (e) {
   const text = Buffer.from(e instanceof Error ? e.message : String(e), 'utf8').subarray(
     0,

@@ -29,7 +29,7 @@ export class Unsupported extends Error {}
  * What compiled code reports branches to, fixed when a block is compiled (the Jit keeps one set of
  * blocks per shape): nothing (BARE: no hook); for a registered hook (InlineBranchTarget), the
  * members it has: EDGES counts passes in C (EdgeCounters), RING appends taken branches to LR,
- * PT feeds T (TntSink), REST calls G = J.rest for every branch; GENERIC calls cpu.branchHook for
+ * PT records passes in L (PtLogSink), REST calls G = J.rest for every branch; GENERIC calls cpu.branchHook for
  * every branch (an unregistered hook).
  */
 export const SHAPE = { BARE: 0, EDGES: 1, RING: 2, PT: 4, REST: 8, GENERIC: 16 } as const;
