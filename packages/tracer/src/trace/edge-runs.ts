@@ -31,6 +31,10 @@ export class EdgeRuns {
   pushes = new Uint32Array(1024);
   pushCount = new Uint32Array(1024);
   private pushTotal = 0;
+  /** Per run: where the targets of its conditional branches are in `bitTo`, in order. */
+  bitOff = new Uint32Array(1024);
+  bitTo = new Uint32Array(1024);
+  private bitTotal = 0;
   /** Flat, per branch: edge id, kind, target, the address after it (a call's return address). */
   edge = new Int32Array(4096);
   kind = new Uint8Array(4096);
@@ -54,9 +58,11 @@ export class EdgeRuns {
     this.to = grown(this.to, this.total + m);
     this.ret = grown(this.ret, this.total + m);
     this.pushes = grown(this.pushes, this.pushTotal + m);
+    this.bitTo = grown(this.bitTo, this.bitTotal + m);
     this.off[r] = this.total;
     this.len[r] = m;
     this.pushOff[r] = this.pushTotal;
+    this.bitOff[r] = this.bitTotal;
     let min = 2 ** 32 - 1;
     let max = 0;
     let bits = 0;
@@ -77,13 +83,14 @@ export class EdgeRuns {
       max = Math.max(max, t);
       if (k === COND_TAKEN || k === COND_NOT_TAKEN) {
         pattern = ((pattern << 1) | (k === COND_TAKEN ? 1 : 0)) & 0xffffff;
-        bits++;
+        this.bitTo[this.bitTotal + bits++] = t;
       } else if (k === CALL) {
         if (ret !== t) this.pushes[this.pushTotal + pushes++] = ret;
       } else if (k !== JMP) direct = 0;
     }
     this.total += m;
     this.pushTotal += pushes;
+    this.bitTotal += bits;
     this.pushCount[r] = pushes;
     this.direct[r] = direct;
     this.min[r] = min;
@@ -103,5 +110,6 @@ export class EdgeRuns {
     this.pattern = grown(this.pattern, need);
     this.pushOff = grown(this.pushOff, need);
     this.pushCount = grown(this.pushCount, need);
+    this.bitOff = grown(this.bitOff, need);
   }
 }

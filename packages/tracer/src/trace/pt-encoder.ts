@@ -246,6 +246,56 @@ export class PtEncoder {
   }
 
   /**
+   * Run r `passes` times over (a loop's counted passes, from PT's log), when its branches are
+   * direct, push nothing and take at most 24 bits (else false, having done nothing, as
+   * directRun). The bits repeat, so whole short TNTs go straight into the sink's buffer where
+   * neither its end nor a PSB+ falls among them; they repeat every bits / gcd(bits, 6) bytes.
+   */
+  directLoop(runs: EdgeRuns, r: number, passes: number): boolean {
+    const b = runs.bits[r];
+    if (b > 24 || runs.pushCount[r] !== 0 || this.longTnt || runs.direct[r] === 0) return false;
+    if (!this.on || runs.min[r] < this.lo || runs.max[r] >= this.hi) return false;
+    if (b === 0) return true;
+    const pattern = runs.pattern[r];
+    const tos = runs.bitTo;
+    const at0 = runs.bitOff[r];
+    const s = this.sink;
+    let total = passes * b;
+    /** The next bit's index in the pass. */
+    let j = 0;
+    while (total > 0) {
+      const bytes =
+        this.tntCount === 0 && total >= 12
+          ? Math.min(Math.floor(total / 6), s.buf.length - s.pos, this.nextPsbAt - s.length - 1)
+          : 0;
+      if (bytes < 2) {
+        this.tnt((pattern >>> (b - 1 - j)) & 1, tos[at0 + j]);
+        if (++j === b) j = 0;
+        total--;
+        continue;
+      }
+      const period = b / gcd(b, SHORT_TNT_MAX);
+      const at = s.pos;
+      const first = Math.min(period, bytes);
+      for (let x = 0; x < first; x++) {
+        let byte = 0;
+        for (let y = 0; y < SHORT_TNT_MAX; y++) {
+          byte = (byte << 1) | ((pattern >>> (b - 1 - j)) & 1);
+          if (++j === b) j = 0;
+        }
+        s.buf[at + x] = 0x80 | (byte << 1);
+      }
+      // Doubling copies keep the period (each starts at a multiple of it).
+      for (let filled = first; filled < bytes; filled += Math.min(filled, bytes - filled))
+        s.buf.copyWithin(at + filled, at, at + Math.min(filled, bytes - filled));
+      if (bytes > first) j = (j + (bytes - first) * SHORT_TNT_MAX) % b;
+      s.pos = at + bytes;
+      total -= bytes * SHORT_TNT_MAX;
+    }
+    return true;
+  }
+
+  /**
    * Every call the decoder walks pushes its return address, also one that leaves the traced
    * ranges; pops happen only for compressed returns, so encoder and decoder stacks stay the same.
    * A direct call to the next instruction (`call $+5`, to read EIP) does not push, as on real PT
@@ -359,4 +409,9 @@ export class PtEncoder {
     this.ipPacket(PT.FUP, ip, true);
     writeExt(this.sink, PT.EXT_PSBEND);
   }
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }

@@ -54,6 +54,8 @@ export interface PtLogOptions {
 }
 
 const { CALL, CALL_INDIRECT } = BRANCH;
+/** Loop passes after which the buffer is handed on, full or not (see loop). */
+const LOOP_HANDOFF_PASSES = 1 << 20;
 const ctrl = (op: number): number => op * 4 + LOG_TAG.CTRL;
 
 export class PtLog implements PtLogSink, PtRecorder {
@@ -69,6 +71,8 @@ export class PtLog implements PtLogSink, PtRecorder {
   private paths = 0;
   private sites = 0;
   private finished = false;
+  /** Loop passes in the records since the last hand-off. */
+  private passes = 0;
 
   constructor(
     private readonly channel: PtLogChannel,
@@ -95,9 +99,17 @@ export class PtLog implements PtLogSink, PtRecorder {
     if ((this.p = p + 2) > this.lim) this.full();
   }
 
+  loop(head: number, passes: number): void {
+    this.record2(head, passes);
+    // Hand long loops on at once: their replay is work that could already run (a loop-heavy
+    // run's records may not fill a buffer before its end).
+    if ((this.passes += passes) > LOOP_HANDOFF_PASSES) this.full();
+  }
+
   private full(): void {
     this.b = this.channel.handOff(this.b, this.p);
     this.p = 0;
+    this.passes = 0;
   }
 
   /** Makes room for a record of `n` words (n ≤ the buffer's size). */

@@ -59,7 +59,7 @@ export class PtReplay {
           break;
         case LOG_TAG.LOOP: {
           const run = this.paths[id] ?? this.undefinedPath(id);
-          for (let k = w[i + 1]; k > 0; k--) this.path(run);
+          if (!enc.directLoop(this.runs, run, w[i + 1])) for (let k = w[i + 1]; k > 0; k--) this.path(run);
           i += 2;
           break;
         }

@@ -32,7 +32,7 @@ const DYNAMIC = new Set<number>([BRANCH.RET, BRANCH.JMP_INDIRECT, BRANCH.CALL_IN
  * loop's counted passes, or branch by branch through the hook. Returns the stream the log stands
  * for (loops repeat their group).
  */
-function feed(log: PtLog, evs: Event[], seed: number): Event[] {
+function feed(log: PtLog, evs: Event[], seed: number, maxPasses = 40): Event[] {
   const r = rng(seed);
   const counters = new EdgeCounters();
   const fed: Event[] = [];
@@ -52,10 +52,10 @@ function feed(log: PtLog, evs: Event[], seed: number): Event[] {
       log.record2(d * 4 + PT_SITE, last.to);
       fed.push(...group);
     } else if (x < 0.6) {
-      const n = 1 + Math.floor(r() * 40);
+      const n = 1 + Math.floor(r() * maxPasses);
       const p = counters.path(edges(group));
       log.define(counters);
-      log.record2(p * 4 + PT_LOOP, n);
+      log.loop(p * 4 + PT_LOOP, n);
       for (let k = 0; k < n; k++) fed.push(...group);
     } else {
       const p = counters.path(edges(group));
@@ -115,6 +115,20 @@ describe('PT log', () => {
     const fed = feed(log, events(4, 8000), 44);
     sink.close();
     expect(fs.readFileSync(file).equals(reference(fed, o))).toBe(true);
+  });
+
+  test("loops of thousands of passes (whole TNTs in bulk) into a FileSink's 64-byte chunks: the same bytes", () => {
+    const o = opts();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-ptlog-')), 'trace.pt');
+    const sink = new FileSink(file, 64);
+    const log = new PtLog(new InThreadChannel(new PtReplay(sink, replayOptions(o)), 64), {
+      insnLength: () => 5,
+    });
+    const fed = feed(log, events(6, 3000), 66, 5000);
+    sink.close();
+    const want = reference(fed, o);
+    expect(want.length).toBeGreaterThan(50_000);
+    expect(fs.readFileSync(file).equals(want)).toBe(true);
   });
 
   test('replayed on the worker thread: the same bytes in the file it writes', () => {

@@ -29,6 +29,8 @@ export interface BranchRing {
 export interface PtLogSink {
   record(head: number): void;
   record2(head: number, arg: number): void;
+  /** A LOOP record: `passes` passes of a loop (the reader's work grows with them). */
+  loop(head: number, passes: number): void;
   define(counters: EdgeCounters): void;
 }
 

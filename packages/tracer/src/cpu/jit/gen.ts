@@ -468,7 +468,7 @@ export class Gen {
       (b, j) =>
         `if (i${j} !== 0) { ${edges ? `C[${b.path}] += i${j}; ` : ''}` +
         `${ring ? `LR.repeat(${b.args}, i${j}); ` : ''}` +
-        `${pt ? ptRecordCode(b.path * 4 + PT_LOOP, `i${j}`) : ''}` +
+        `${pt ? `L.loop(${b.path * 4 + PT_LOOP}, i${j}); ` : ''}` +
         `i${j} = 0; }`,
     );
   }
