@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { listFixtures } from '@fasmcov/tracer';
 import { repoRoot, runCli } from './helpers/cli';
 
-const CONFIGS = ['none', 'no-hook-code', 'edges', 'lbr', 'pt', 'edges+lbr+pt'];
+const CONFIGS = ['none', 'no-hook-code', 'busy-core', 'edges', 'lbr', 'pt', 'edges+lbr+pt'];
 
 interface WorkloadResult {
   instructions: number;

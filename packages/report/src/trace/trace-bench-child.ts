@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import type { TraceKind } from '@fasmcov/tracer';
 import { runWorkload, specFromJson } from './trace-bench-workload';
 
@@ -16,7 +17,17 @@ export interface ChildResult {
   output: string;
 }
 
+/** Set (to 1): a thread spins while the child runs (the bench's busy-core configuration). */
+export const BUSY_CORE_ENV = 'FASMCOV_BENCH_BUSY_CORE';
+
+/** A thread that keeps another core busy with arithmetic (no memory traffic) until the exit. */
+function spinOnOtherCore(): void {
+  const w = new Worker('let x = 0; for (;;) x = (x * 31 + 7) | 0;', { eval: true });
+  w.unref();
+}
+
 function main(argv: string[]): void {
+  if (process.env[BUSY_CORE_ENV] === '1') spinOnOtherCore();
   const [specFile, tracesArg, runsArg, dir] = argv;
   const spec = specFromJson(fs.readFileSync(specFile, 'utf8'));
   const traces = (tracesArg === '-' ? [] : tracesArg.split(',')) as TraceKind[];
@@ -32,6 +43,8 @@ function main(argv: string[]): void {
     if (i > 0) result.ms.push(r.ms);
   }
   process.stdout.write(JSON.stringify(result) + '\n');
+  // The spinning thread never yields: end here.
+  if (process.env[BUSY_CORE_ENV] === '1') process.exit(0);
 }
 
 if (require.main === module) {

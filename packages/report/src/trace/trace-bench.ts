@@ -27,7 +27,7 @@ import {
 } from '@fasmcov/tracer';
 import { CodeImage } from './code-image';
 import { decodeFlow } from './pt-flow-decoder';
-import type { ChildResult } from './trace-bench-child';
+import { BUSY_CORE_ENV, type ChildResult } from './trace-bench-child';
 import { type WorkloadSpec, runWorkload, specToJson } from './trace-bench-workload';
 
 interface BenchLog {
@@ -37,16 +37,22 @@ interface BenchLog {
   repo: string;
 }
 
-/** A recorder configuration; `bare` compiles blocks without branch reporting (no recorder possible). */
+/**
+ * A recorder configuration; `bare` compiles blocks without branch reporting (no recorder
+ * possible); `busyCore` runs with no recorder while a thread of the child spins on another core
+ * (what a busy second core alone costs the emulator: PT's encoder runs on a worker thread).
+ */
 interface Config {
   name: string;
   traces: TraceKind[];
   bare?: boolean;
+  busyCore?: boolean;
 }
 
 const CONFIGS: Config[] = [
   { name: 'none', traces: [] },
   { name: 'no-hook-code', traces: [], bare: true },
+  { name: 'busy-core', traces: [], busyCore: true },
   { name: 'edges', traces: ['edges'] },
   { name: 'lbr', traces: ['lbr'] },
   { name: 'pt', traces: ['pt'] },
@@ -115,6 +121,8 @@ function runChild(specFile: string, c: Config, dir: string): ChildResult {
   const env = { ...process.env };
   if (c.bare) env.FASMCOV_JIT_BRANCHES = '0';
   else delete env.FASMCOV_JIT_BRANCHES;
+  if (c.busyCore) env[BUSY_CORE_ENV] = '1';
+  else delete env[BUSY_CORE_ENV];
   const child = path.join(__dirname, 'trace-bench-child.js');
   const traces = c.traces.length ? c.traces.join(',') : '-';
   const r = spawnSync(process.execPath, [child, specFile, traces, String(RUNS_PER_CHILD), dir], {
@@ -297,7 +305,8 @@ export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
     ctx.log(
       `trace: best ms of ${rounds} rounds (configurations alternated, each in a new process timing ` +
         `${RUNS_PER_CHILD - 1} runs after a warm-up run) and its overhead against 'none' (no recorder; ` +
-        `'no-hook-code' compiles blocks without branch reporting), in brackets the median per-round overhead`,
+        `'no-hook-code' compiles blocks without branch reporting; 'busy-core' is none with another thread ` +
+        `spinning on the second core, as PT's encoding worker does while it has records), in brackets the median per-round overhead`,
     );
     const result: Record<string, unknown> = {};
     for (const w of workloads) result[w.name] = measure(w, rounds, dir, ctx.log);
