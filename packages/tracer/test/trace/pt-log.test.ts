@@ -151,6 +151,28 @@ describe('PT log', () => {
     expect(fs.readFileSync(file).equals(want)).toBe(true);
   });
 
+  test('a trace abandoned halfway stops its worker; the next trace gets a working one', () => {
+    const o = opts();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-ptlog-'));
+    const channel = (file: string): WorkerChannel =>
+      new WorkerChannel({
+        file,
+        ranges: o.ranges,
+        psbInterval: o.psbInterval,
+        retCompression: true,
+        words: 64,
+        script: WORKER,
+      });
+    const first = channel(path.join(dir, 'a.pt'));
+    const log = new PtLog(first, { insnLength: () => 5 });
+    log.enable(0x1000);
+    for (let i = 0; i < 500; i++) log.hook(0x1000 + i, 0x1100 + i, BRANCH.COND_TAKEN);
+    first.abandon();
+    const second = channel(path.join(dir, 'b.pt'));
+    const fed = feed(new PtLog(second, { insnLength: () => 5 }), events(8, 4000), 88);
+    expect(fs.readFileSync(path.join(dir, 'b.pt')).equals(reference(fed, o))).toBe(true);
+  });
+
   test("the worker's failure comes back as an error with its message", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-ptlog-')), 'trace.pt');
     const channel = new WorkerChannel({ file, retCompression: false, words: 64, script: WORKER });
