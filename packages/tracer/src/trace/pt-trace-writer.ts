@@ -1,6 +1,8 @@
 // A traced run's output directory: `trace.pt` streamed to disk through a FileSink, and the
 // sideband file describing the image, written when the run ends. The run feeds a PtLog; its
-// records are encoded on a worker thread when the built package has one, else on the run's.
+// records are encoded on a worker thread when the built package has one and there is a second
+// core, else on the run's.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileSink } from './byte-sink';
 import type { AddressRange, PtEncoderOptions } from './pt-encoder';
@@ -24,7 +26,7 @@ export interface PtTraceWriterOptions {
   chunkSize?: number;
   /**
    * Encode on a worker thread (the bytes are the same): default when this module is the built
-   * one, whose directory holds the worker's script.
+   * one, whose directory holds the worker's script, and the machine has a second core for it.
    */
   worker?: boolean;
 }
@@ -50,7 +52,7 @@ export class PtTraceWriter {
       retCompression: opts.retCompression !== undefined,
     };
     let channel: PtLogChannel;
-    if (opts.worker ?? defaultWorkerScript() !== undefined)
+    if (opts.worker ?? (defaultWorkerScript() !== undefined && os.availableParallelism() > 1))
       channel = this.worker = new WorkerChannel({
         file: this.tracePath,
         chunkSize: opts.chunkSize,
