@@ -12,9 +12,18 @@ import { DEFAULT_LOG_WORDS, type PtLogChannel } from './pt-log';
 
 /**
  * ctl words: per buffer its record words (FREE: the worker is done with it), the status of the
- * trace, its error message's length, its bytes, and JOB (1: a trace's job was posted).
+ * trace, its error message's length, its bytes, JOB (1: a trace's job was posted) and ABORT (1: the
+ * trace was abandoned; the worker closes its file and ends).
  */
-export const CTL = { STATUS: 2, MESSAGE_LENGTH: 3, BYTES_LO: 4, BYTES_HI: 5, JOB: 6, WORDS: 8 } as const;
+export const CTL = {
+  STATUS: 2,
+  MESSAGE_LENGTH: 3,
+  BYTES_LO: 4,
+  BYTES_HI: 5,
+  JOB: 6,
+  ABORT: 7,
+  WORDS: 8,
+} as const;
 export const FREE = -1;
 export const STATUS = { STARTING: 0, RUNNING: 1, DONE: 2, FAILED: 3 } as const;
 export const MESSAGE_BYTES = 4096;
@@ -147,11 +156,15 @@ export class WorkerChannel implements PtLogChannel {
     idle.push(this.pw);
   }
 
-  /** The trace will not be finished (its run failed): the worker is stopped, not kept. */
+  /**
+   * The trace will not be finished (its run failed): the worker closes its file and ends once it
+   * has replayed what it has (it is not kept).
+   */
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
-    void this.pw.worker.terminate();
+    Atomics.store(this.ctl, CTL.ABORT, 1);
+    for (let i = 0; i < CTL.WORDS; i++) Atomics.notify(this.ctl, i);
   }
 
   /** Waits until the worker has replayed buffer i. */

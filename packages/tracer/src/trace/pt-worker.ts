@@ -7,10 +7,16 @@ import { FileSink } from './byte-sink';
 import { PtReplay } from './pt-replay';
 import { CTL, FREE, type PtJob, type PtWorkerData, STATUS } from './pt-worker-channel';
 
+/** The trace was abandoned (its file is closed): the worker ends. */
+class Abandoned extends Error {}
+
 function nextJob(d: PtWorkerData): PtJob {
   const ctl = d.ctl;
   for (;;) {
-    while (Atomics.load(ctl, CTL.JOB) === 0) Atomics.wait(ctl, CTL.JOB, 0);
+    while (Atomics.load(ctl, CTL.JOB) === 0) {
+      if (Atomics.load(ctl, CTL.ABORT) !== 0) throw new Abandoned();
+      Atomics.wait(ctl, CTL.JOB, 0);
+    }
     const m = receiveMessageOnPort(d.jobs);
     if (m !== undefined) {
       Atomics.store(ctl, CTL.JOB, 0);
@@ -23,6 +29,22 @@ function nextJob(d: PtWorkerData): PtJob {
 
 function runJob(d: PtWorkerData, job: PtJob): void {
   const sink = new FileSink(job.file, job.chunkSize);
+  try {
+    replayAll(d, sink, job);
+  } finally {
+    // Also when the trace failed or was abandoned: the file is not left open.
+    sink.close();
+  }
+  const ctl = d.ctl;
+  const bytes = sink.length;
+  ctl[CTL.BYTES_LO] = (bytes % 2 ** 32) | 0;
+  ctl[CTL.BYTES_HI] = Math.floor(bytes / 2 ** 32);
+  Atomics.store(ctl, CTL.STATUS, STATUS.DONE);
+  Atomics.notify(ctl, CTL.STATUS);
+}
+
+/** Replays the buffers of one trace until FINISH. */
+function replayAll(d: PtWorkerData, sink: FileSink, job: PtJob): void {
   const replay = new PtReplay(sink, {
     ranges: job.ranges,
     psbInterval: job.psbInterval,
@@ -33,23 +55,21 @@ function runJob(d: PtWorkerData, job: PtJob): void {
   Atomics.notify(ctl, CTL.STATUS);
   for (let i = 0; !replay.ended; i ^= 1) {
     let n: number;
-    while ((n = Atomics.load(ctl, i)) === FREE) Atomics.wait(ctl, i, FREE);
+    while ((n = Atomics.load(ctl, i)) === FREE) {
+      if (Atomics.load(ctl, CTL.ABORT) !== 0) throw new Abandoned();
+      Atomics.wait(ctl, i, FREE);
+    }
     replay.consume(d.buffers[i], n);
     Atomics.store(ctl, i, FREE);
     Atomics.notify(ctl, i);
   }
-  sink.close();
-  const bytes = sink.length;
-  ctl[CTL.BYTES_LO] = (bytes % 2 ** 32) | 0;
-  ctl[CTL.BYTES_HI] = Math.floor(bytes / 2 ** 32);
-  Atomics.store(ctl, CTL.STATUS, STATUS.DONE);
-  Atomics.notify(ctl, CTL.STATUS);
 }
 
 const data = workerData as PtWorkerData;
 try {
   for (;;) runJob(data, nextJob(data));
 } catch (e) {
+  if (e instanceof Abandoned) process.exit(0);
   const text = Buffer.from(e instanceof Error ? e.message : String(e), 'utf8').subarray(
     0,
     data.message.length,

@@ -94,6 +94,23 @@ const replayOptions = (o: PtEncoderOptions): PtReplayOptions => ({
   retCompression: o.retCompression !== undefined,
 });
 
+/** The files this process has open (Linux). */
+function openFiles(): string[] {
+  return fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [fs.readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Waits (up to 5 s) until `ok()`, else fails. */
+async function eventually(ok: () => boolean): Promise<void> {
+  for (let t = 0; t < 100 && !ok(); t++) await new Promise((r) => setTimeout(r, 50));
+  expect(ok()).toBe(true);
+}
+
 describe('PT log', () => {
   test.each([1, 2, 3])("replayed on this thread in 64-word buffers: the hook's bytes (seed %i)", (seed) => {
     const o = opts();
@@ -151,7 +168,7 @@ describe('PT log', () => {
     expect(fs.readFileSync(file).equals(want)).toBe(true);
   });
 
-  test('a trace abandoned halfway stops its worker; the next trace gets a working one', () => {
+  test('a trace abandoned halfway: its worker closes the file and ends; the next trace gets a working one', async () => {
     const o = opts();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasmcov-ptlog-'));
     const channel = (file: string): WorkerChannel =>
@@ -168,6 +185,8 @@ describe('PT log', () => {
     log.enable(0x1000);
     for (let i = 0; i < 500; i++) log.hook(0x1000 + i, 0x1100 + i, BRANCH.COND_TAKEN);
     first.abandon();
+    // The abandoned trace's worker closes its file and ends.
+    await eventually(() => !openFiles().includes(path.join(dir, 'a.pt')));
     const second = channel(path.join(dir, 'b.pt'));
     const fed = feed(new PtLog(second, { insnLength: () => 5 }), events(8, 4000), 88);
     expect(fs.readFileSync(path.join(dir, 'b.pt')).equals(reference(fed, o))).toBe(true);
