@@ -5,6 +5,9 @@ import { BRANCH } from '../cpu/constants';
 
 const { COND_TAKEN, COND_NOT_TAKEN, JMP, CALL } = BRANCH;
 
+/** Most conditional branches of a run whose bits `pattern` holds. */
+export const MAX_PATTERN_BITS = 24;
+
 function grown<T extends Uint8Array | Int32Array | Uint32Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
@@ -23,7 +26,7 @@ export class EdgeRuns {
   /** Per run: its lowest and highest target. */
   min = new Uint32Array(1024);
   max = new Uint32Array(1024);
-  /** Per run: its conditional branches, and their bits (oldest highest) when 24 or fewer. */
+  /** Per run: its conditional branches, and their bits (oldest highest) when MAX_PATTERN_BITS or fewer. */
   bits = new Uint32Array(1024);
   pattern = new Int32Array(1024);
   /** Per run: the return addresses its calls push (calls of the next instruction push none). */
@@ -82,7 +85,7 @@ export class EdgeRuns {
       min = Math.min(min, t);
       max = Math.max(max, t);
       if (k === COND_TAKEN || k === COND_NOT_TAKEN) {
-        pattern = ((pattern << 1) | (k === COND_TAKEN ? 1 : 0)) & 0xffffff;
+        pattern = ((pattern << 1) | (k === COND_TAKEN ? 1 : 0)) & ((1 << MAX_PATTERN_BITS) - 1);
         this.bitTo[this.bitTotal + bits++] = t;
       } else if (k === CALL) {
         if (ret !== t) this.pushes[this.pushTotal + pushes++] = ret;
@@ -96,7 +99,7 @@ export class EdgeRuns {
     this.min[r] = min;
     this.max[r] = max;
     this.bits[r] = bits;
-    this.pattern[r] = bits <= 24 ? pattern : 0;
+    this.pattern[r] = bits <= MAX_PATTERN_BITS ? pattern : 0;
     return r;
   }
 

@@ -9,7 +9,7 @@
 // buffer (one room check per packet, not a call per byte).
 import { BRANCH } from '../cpu/constants';
 import type { ChunkSink } from './byte-sink';
-import type { EdgeRuns } from './edge-runs';
+import { type EdgeRuns, MAX_PATTERN_BITS } from './edge-runs';
 import { LONG_TNT_MAX, PT, SHORT_TNT_MAX, writeExt, writeLongTnt, writeModeExec, writePsb } from './packets';
 import { writeShortTnts } from './tnt-cache';
 
@@ -223,7 +223,7 @@ export class PtEncoder {
    * current range).
    */
   directRun(runs: EdgeRuns, r: number): boolean {
-    if (runs.direct[r] === 0 || !this.on || runs.min[r] < this.lo || runs.max[r] >= this.hi) return false;
+    if (!this.takesDirect(runs, r)) return false;
     const n = runs.bits[r];
     const count = this.tntCount + n;
     if (count < SHORT_TNT_MAX && !this.longTnt) {
@@ -247,14 +247,14 @@ export class PtEncoder {
 
   /**
    * Run r `passes` times over (a loop's counted passes, from PT's log), when its branches are
-   * direct, push nothing and take at most 24 bits (else false, having done nothing, as
-   * directRun). The bits repeat, so whole short TNTs go straight into the sink's buffer where
+   * direct, push nothing and take at most MAX_PATTERN_BITS bits (else false, having done nothing,
+   * as directRun). The bits repeat, so whole short TNTs go straight into the sink's buffer where
    * neither its end nor a PSB+ falls among them; they repeat every bits / gcd(bits, 6) bytes.
    */
   directLoop(runs: EdgeRuns, r: number, passes: number): boolean {
     const b = runs.bits[r];
-    if (b > 24 || runs.pushCount[r] !== 0 || this.longTnt || runs.direct[r] === 0) return false;
-    if (!this.on || runs.min[r] < this.lo || runs.max[r] >= this.hi) return false;
+    if (b > MAX_PATTERN_BITS || runs.pushCount[r] !== 0 || this.longTnt || !this.takesDirect(runs, r))
+      return false;
     if (b === 0) return true;
     const pattern = runs.pattern[r];
     const tos = runs.bitTo;
@@ -293,6 +293,11 @@ export class PtEncoder {
       total -= bytes * SHORT_TNT_MAX;
     }
     return true;
+  }
+
+  /** Run r's branches are all direct and go inside the current range while tracing is on. */
+  private takesDirect(runs: EdgeRuns, r: number): boolean {
+    return runs.direct[r] !== 0 && this.on && runs.min[r] >= this.lo && runs.max[r] < this.hi;
   }
 
   /**

@@ -21,10 +21,12 @@
 // come before the first record that names them (PtLogSink.define runs after each compile).
 import { BRANCH } from '../cpu/constants';
 import { type BranchHook, type EdgeCounters, type PtLogSink, registerInlineHook } from '../cpu/jit/engine';
+import { PT_CTRL, PT_LOOP, PT_PASS, PT_SITE } from '../cpu/jit/gen';
 
 export const PT_LOG_VERSION = 1;
 
-export const LOG_TAG = { PASS: 0, SITE: 1, LOOP: 2, CTRL: 3 } as const;
+/** The record tags (compiled code writes the first three: jit/gen.ts defines them). */
+export const LOG_TAG = { PASS: PT_PASS, SITE: PT_SITE, LOOP: PT_LOOP, CTRL: PT_CTRL } as const;
 export const LOG_OP = { BRANCH: 0, ENABLE: 1, DISABLE: 2, FINISH: 3, EDGE: 4, PATH: 5, SITE: 6 } as const;
 
 /** Words of the log buffer (1 MiB): big enough that hand-offs are rare, small enough for a cache. */

@@ -40,9 +40,9 @@ export class PtReplay {
   /** Replays the records w[0..n). */
   consume(w: Int32Array, n: number): void {
     const enc = this.encoder;
+    if (this.ended && n > 0) throw new Error('PT log: records after FINISH');
     let i = 0;
     while (i < n) {
-      if (this.ended) throw new Error('PT log: records after FINISH');
       const head = w[i];
       const id = head >>> 2;
       switch (head & 3) {
@@ -65,6 +65,8 @@ export class PtReplay {
         }
         default:
           i = this.control(id, w, i);
+          // FINISH is a control record: checked after those only, not before every record.
+          if (this.ended && i < n) throw new Error('PT log: records after FINISH');
       }
     }
   }

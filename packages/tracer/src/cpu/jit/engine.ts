@@ -36,8 +36,8 @@ export interface PtLogSink {
 
 /**
  * What compiled code does instead of calling a registered hook: count edges for `edges`, append
- * taken branches to `ring`, log passes to `pt` as PtLogSink says, and call `rest` (the recorders it cannot
- * stand in for, such as filtered LBRs). Together they must do exactly what the hook does.
+ * taken branches to `ring`, log passes to `pt` as PtLogSink says, and call `rest` (the recorders
+ * it cannot stand in for, such as filtered LBRs). Together they must do exactly what the hook does.
  */
 export interface InlineBranchTarget {
   edges?: EdgeCountSink;

@@ -14,13 +14,15 @@ import type { EdgeCounters } from './engine';
 /** Placeholders replaced once the whole block is known (which registers and flag fields it uses). */
 export const SYNC = '@@SYNC@@';
 /**
- * Tags of PT log records (the low two bits of a record's first word, see PtLogSink): a pass along
- * counter `id`; a pass to dynamic site `id` (a second word: the target); a loop's counted passes
- * along counter `id` (a second word: how many).
+ * Tags of PT log records (the low two bits of a record's first word, see PtLogSink and
+ * trace/pt-log.ts, which reads them): a pass along counter `id`; a pass to dynamic site `id` (a
+ * second word: the target); a loop's counted passes along counter `id` (a second word: how many);
+ * a control record (written by the log itself, never by compiled code).
  */
 export const PT_PASS = 0;
 export const PT_SITE = 1;
 export const PT_LOOP = 2;
+export const PT_CTRL = 3;
 export const FLUSH = '@@FLUSH@@';
 
 export class Unsupported extends Error {}
@@ -29,8 +31,8 @@ export class Unsupported extends Error {}
  * What compiled code reports branches to, fixed when a block is compiled (the Jit keeps one set of
  * blocks per shape): nothing (BARE: no hook); for a registered hook (InlineBranchTarget), the
  * members it has: EDGES counts passes in C (EdgeCounters), RING appends taken branches to LR,
- * PT records passes in L (PtLogSink), REST calls G = J.rest for every branch; GENERIC calls cpu.branchHook for
- * every branch (an unregistered hook).
+ * PT records passes in L (PtLogSink), REST calls G = J.rest for every branch; GENERIC calls
+ * cpu.branchHook for every branch (an unregistered hook).
  */
 export const SHAPE = { BARE: 0, EDGES: 1, RING: 2, PT: 4, REST: 8, GENERIC: 16 } as const;
 /** Number of shapes (GENERIC is the largest). */
@@ -42,7 +44,7 @@ export const SHAPES = SHAPE.GENERIC + 1;
  */
 export const SITE_WAYS = 4;
 
-/** Placeholder for a back-edge's own LBR record, known once the block's back-edges are. */
+/** Placeholder for a back-edge's own LBR and PT records, known once the block's back-edges are. */
 const LOOP_LBR = '@@LOOPLBR@@';
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
