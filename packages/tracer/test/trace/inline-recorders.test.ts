@@ -27,6 +27,7 @@ import {
 import { registerInlineHook } from '../../src/cpu/jit/engine';
 import { CODE, DATA } from '../cpu/helpers';
 import { THROUGH, compileEagerly, loadOnce, runOutcome } from '../cpu/jit-helpers';
+import { replayOptions } from './helpers/branch-events';
 
 /** Recorders for one run (fresh each time: every run gets its own) on `cpu`. */
 type MakeTargets = (cpu: Cpu, jit: boolean) => TraceTargets;
@@ -127,7 +128,7 @@ const ptToBuffer = (jit: boolean, o: PtEncoderOptions = {}): PtRecorder => {
   let pt: PtRecorder;
   if (!jit) pt = new PtEncoder(sink, opts);
   else {
-    const replay = new PtReplay(sink, { ...opts, retCompression: opts.retCompression !== undefined });
+    const replay = new PtReplay(sink, replayOptions(opts));
     pt = new PtLog(new InThreadChannel(replay, 64), { insnLength: opts.retCompression?.insnLength });
   }
   ptSinks.set(pt, sink);

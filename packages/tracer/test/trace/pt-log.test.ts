@@ -14,12 +14,11 @@ import {
   PtEncoder,
   PtLog,
   PtReplay,
-  type PtReplayOptions,
   WorkerChannel,
 } from '@fasmcov/tracer';
 import { EdgeCounters } from '../../src/cpu/jit/engine';
 import { PT_LOOP, PT_PASS, PT_SITE } from '../../src/cpu/jit/gen';
-import { type Event, events, opts, rng } from './helpers/branch-events';
+import { type Event, events, opts, replayOptions, rng } from './helpers/branch-events';
 
 /** The built worker script (npm test builds before jest runs). */
 const WORKER = path.resolve(__dirname, '../../dist/trace/pt-worker.js');
@@ -88,11 +87,6 @@ function reference(fed: Event[], o: PtEncoderOptions): Buffer {
   pt.finish(0x1000);
   return Buffer.from(sink.toBytes());
 }
-
-const replayOptions = (o: PtEncoderOptions): PtReplayOptions => ({
-  ...o,
-  retCompression: o.retCompression !== undefined,
-});
 
 /** The files this process has open (Linux). */
 function openFiles(): string[] {

@@ -1,7 +1,7 @@
 // Random branch streams for the PT encoder's tests, and the bytes the encoder writes for them
 // when fed through its own hook (the reference every other path must match).
 import { BRANCH, BufferSink, PtEncoder } from '@fasmcov/tracer';
-import type { PtEncoderOptions } from '@fasmcov/tracer';
+import type { PtEncoderOptions, PtReplayOptions } from '@fasmcov/tracer';
 
 export const RANGES = [
   { start: 0x1000, end: 0x3000 },
@@ -61,3 +61,9 @@ export function encode(evs: Event[], o: PtEncoderOptions): BufferSink {
   pt.finish(0x1000);
   return sink;
 }
+
+/** The options of a PtReplay encoding as a PtEncoder with `o` does (the log gives call lengths). */
+export const replayOptions = (o: PtEncoderOptions): PtReplayOptions => ({
+  ...o,
+  retCompression: o.retCompression !== undefined,
+});
