@@ -46,13 +46,8 @@ export interface PtJob {
   retCompression: boolean;
 }
 
-export interface WorkerChannelOptions {
-  /** The trace file the worker writes. */
-  file: string;
-  chunkSize?: number;
-  ranges?: AddressRange[];
-  psbInterval?: number;
-  retCompression: boolean;
+/** A trace's job (`file`: the trace file the worker writes), and how to run its worker. */
+export interface WorkerChannelOptions extends PtJob {
   /** Words per buffer (default DEFAULT_LOG_WORDS). */
   words?: number;
   /** The worker's script (default: pt-worker.js beside this module). */
