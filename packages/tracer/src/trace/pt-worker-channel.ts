@@ -101,9 +101,9 @@ export class WorkerChannel implements PtLogChannel {
   /** Trace bytes the worker wrote (known once closed). */
   bytes = 0;
 
-  constructor(opts: WorkerChannelOptions) {
-    const words = Math.max(opts.words ?? DEFAULT_LOG_WORDS, 64);
-    const script = opts.script ?? defaultWorkerScript();
+  constructor({ words: wordsOpt, script: scriptOpt, ...job }: WorkerChannelOptions) {
+    const words = Math.max(wordsOpt ?? DEFAULT_LOG_WORDS, 64);
+    const script = scriptOpt ?? defaultWorkerScript();
     if (script === undefined || !fs.existsSync(script))
       throw new Error(`PT worker script not found${script ? `: ${script}` : ''} (build the tracer package)`);
     const at = idle.findIndex((w) => w.script === script && w.data.buffers[0].length === words);
@@ -112,14 +112,7 @@ export class WorkerChannel implements PtLogChannel {
     this.ctl[0] = FREE;
     this.ctl[1] = FREE;
     this.ctl[CTL.STATUS] = STATUS.STARTING;
-    const job: PtJob = {
-      file: opts.file,
-      chunkSize: opts.chunkSize,
-      ranges: opts.ranges,
-      psbInterval: opts.psbInterval,
-      retCompression: opts.retCompression,
-    };
-    this.pw.port.postMessage(job);
+    this.pw.port.postMessage(job satisfies PtJob);
     Atomics.store(this.ctl, CTL.JOB, 1);
     Atomics.notify(this.ctl, CTL.JOB);
   }
