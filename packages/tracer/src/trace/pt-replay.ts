@@ -1,14 +1,22 @@
 // The reader of PT's branch log (pt-log.ts): turns its records back into the branch hook's calls,
 // in order, and feeds them to a PtEncoder. Runs wherever the encoding is done: in the emulator's
 // thread (InThreadChannel) or in a worker (pt-worker.ts).
-import type { ChunkSink } from './byte-sink';
+import { type ChunkSink, FileSink } from './byte-sink';
 import { EdgeRuns } from './edge-runs';
 import { PtEncoder, type PtEncoderOptions } from './pt-encoder';
 import { DEFAULT_LOG_WORDS, LOG_OP, LOG_TAG, type PtLogChannel } from './pt-log';
+import type { PtJob } from './pt-worker-channel';
 
 export interface PtReplayOptions extends Omit<PtEncoderOptions, 'retCompression'> {
   /** Return compression (the log gives call lengths). */
   retCompression?: boolean;
+}
+
+/** The replay of one trace's log into its file, as the worker and the in-thread writer run it. */
+export function openTraceReplay(job: PtJob): { sink: FileSink; replay: PtReplay } {
+  const sink = new FileSink(job.file, job.chunkSize);
+  const { ranges, psbInterval, retCompression } = job;
+  return { sink, replay: new PtReplay(sink, { ranges, psbInterval, retCompression }) };
 }
 
 export class PtReplay {

@@ -4,11 +4,11 @@
 // core, else on the run's.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileSink } from './byte-sink';
+import type { FileSink } from './byte-sink';
 import type { AddressRange, PtEncoderOptions } from './pt-encoder';
 import { PtLog, type PtLogChannel, type PtRecorder } from './pt-log';
-import { InThreadChannel, PtReplay } from './pt-replay';
-import { WorkerChannel, defaultWorkerScript } from './pt-worker-channel';
+import { InThreadChannel, openTraceReplay } from './pt-replay';
+import { type PtJob, WorkerChannel, defaultWorkerScript } from './pt-worker-channel';
 import { SIDEBAND_SCHEMA, writeSideband } from './sideband';
 import type { SidebandSection } from './sideband';
 
@@ -46,21 +46,20 @@ export class PtTraceWriter {
   ) {
     this.tracePath = path.join(dir, TRACE_FILE);
     this.sidebandPath = path.join(dir, SIDEBAND_FILE);
-    const encoding = {
+    const job: PtJob = {
+      file: this.tracePath,
+      chunkSize: opts.chunkSize,
       ranges: opts.ranges,
       psbInterval: opts.psbInterval,
       retCompression: opts.retCompression !== undefined,
     };
     let channel: PtLogChannel;
     if (opts.worker ?? (defaultWorkerScript() !== undefined && os.availableParallelism() > 1))
-      channel = this.worker = new WorkerChannel({
-        file: this.tracePath,
-        chunkSize: opts.chunkSize,
-        ...encoding,
-      });
+      channel = this.worker = new WorkerChannel(job);
     else {
-      this.sink = new FileSink(this.tracePath, opts.chunkSize);
-      channel = new InThreadChannel(new PtReplay(this.sink, encoding));
+      const { sink, replay } = openTraceReplay(job);
+      this.sink = sink;
+      channel = new InThreadChannel(replay);
     }
     this.recorder = new PtLog(channel, { insnLength: opts.retCompression?.insnLength });
   }

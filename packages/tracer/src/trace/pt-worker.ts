@@ -3,8 +3,7 @@
 // next job. Errors go back through shared memory (the emulator's thread is blocked in
 // Atomics.wait, it sees no events), and end the worker.
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { FileSink } from './byte-sink';
-import { PtReplay } from './pt-replay';
+import { type PtReplay, openTraceReplay } from './pt-replay';
 import { CTL, FREE, type PtJob, type PtWorkerData, STATUS } from './pt-worker-channel';
 
 /** The trace was abandoned (its file is closed): the worker ends. */
@@ -28,9 +27,9 @@ function nextJob(d: PtWorkerData): PtJob {
 }
 
 function runJob(d: PtWorkerData, job: PtJob): void {
-  const sink = new FileSink(job.file, job.chunkSize);
+  const { sink, replay } = openTraceReplay(job);
   try {
-    replayAll(d, sink, job);
+    replayAll(d, replay);
   } finally {
     // Also when the trace failed or was abandoned: the file is not left open.
     sink.close();
@@ -44,12 +43,7 @@ function runJob(d: PtWorkerData, job: PtJob): void {
 }
 
 /** Replays the buffers of one trace until FINISH. */
-function replayAll(d: PtWorkerData, sink: FileSink, job: PtJob): void {
-  const replay = new PtReplay(sink, {
-    ranges: job.ranges,
-    psbInterval: job.psbInterval,
-    retCompression: job.retCompression,
-  });
+function replayAll(d: PtWorkerData, replay: PtReplay): void {
   const ctl = d.ctl;
   Atomics.store(ctl, CTL.STATUS, STATUS.RUNNING);
   Atomics.notify(ctl, CTL.STATUS);
