@@ -3,7 +3,8 @@
 // PT recorder and histograms the packet types by bytes over each trace.pt, with our packet decoder,
 // then prints bits per traced instruction. The TNT bits per instruction (one per conditional branch
 // and compressed return) bound what PT can reach: at six bits a byte, a run needs at least
-// 8/6 × that many bits per instruction. Needs `npm run -s build` first.
+// 8/6 × that many bits per instruction; the floor column adds what no encoder can leave out (see
+// ptSizeFloor: the TIP.PGE/TIP.PGD pairs of host calls, one PSB+). Needs `npm run -s build` first.
 //
 //   node scripts/pt-histogram.js [--keep DIR] [fixture...]   run the fixtures (default: all)
 //   node scripts/pt-histogram.js --runs RUNDIR...              histogram existing run directories
@@ -12,7 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { buildKernel, fixtureScript, listFixtures, prepareFixture, runScript } = require('@fasmcov/tracer');
-const { dumpPackets, readRunInfo } = require('@fasmcov/report');
+const { dumpPackets, ptSizeFloor, readRunInfo } = require('@fasmcov/report');
 
 const root = path.resolve(__dirname, '..');
 
@@ -80,7 +81,8 @@ function main(argv) {
   let bytes = 0;
   let insns = 0;
   let tntBits = 0;
-  console.log('run                          bytes       instr  bits/instr  TNT bits/instr');
+  let floorBytes = 0;
+  console.log('run                          bytes       instr  bits/instr  TNT bits/instr  floor');
   for (const dir of dirs) {
     const trace = new Uint8Array(fs.readFileSync(path.join(dir, 'trace.pt')));
     const info = readRunInfo(dir);
@@ -88,10 +90,13 @@ function main(argv) {
     tntBits += bits;
     bytes += trace.length;
     insns += info.tracedInstructions;
+    const floor = ptSizeFloor(trace).bytes;
+    floorBytes += floor;
     console.log(
       `${path.basename(path.dirname(dir)).padEnd(24)} ${String(trace.length).padStart(9)} ` +
         `${String(info.tracedInstructions).padStart(11)} ${((trace.length * 8) / info.tracedInstructions).toFixed(3).padStart(11)} ` +
-        `${(bits / info.tracedInstructions).toFixed(3).padStart(15)}`,
+        `${(bits / info.tracedInstructions).toFixed(3).padStart(15)} ` +
+        `${((floor * 8) / info.tracedInstructions).toFixed(3).padStart(6)}`,
     );
   }
   console.log('\npacket class        count        bytes   share');
@@ -103,7 +108,8 @@ function main(argv) {
   const tntBytes = (hist.get('tnt-long')?.bytes ?? 0) + (hist.get('tnt-short')?.bytes ?? 0);
   console.log(
     `\ntotal: ${bytes} bytes, ${insns} instructions, ${((bytes * 8) / insns).toFixed(3)} bits/instr; ` +
-      `${tntBits} TNT bits in ${tntBytes} bytes (${(tntBits / Math.max(1, tntBytes)).toFixed(2)} bits per TNT byte)`,
+      `${tntBits} TNT bits in ${tntBytes} bytes (${(tntBits / Math.max(1, tntBytes)).toFixed(2)} bits per TNT byte); ` +
+      `floor ${((floorBytes * 8) / insns).toFixed(3)} bits/instr`,
   );
 }
 

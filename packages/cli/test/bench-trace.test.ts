@@ -44,6 +44,7 @@ describe('fasmcov bench trace', () => {
       instructions: number;
       bitsPerInsn: number;
       byFixture: Record<string, number>;
+      floorByFixture: Record<string, number>;
     };
     const names = listFixtures(path.join(repoRoot, 'fixtures/fs'));
     expect(Object.keys(fx.byFixture).sort()).toEqual(names);
@@ -53,6 +54,12 @@ describe('fasmcov bench trace', () => {
     for (const b of Object.values(fx.byFixture)) expect(b).toBeGreaterThan(0);
     expect(Math.min(...Object.values(fx.byFixture))).toBeLessThanOrEqual(fx.bitsPerInsn);
     expect(Math.max(...Object.values(fx.byFixture))).toBeGreaterThanOrEqual(fx.bitsPerInsn);
+    // Each fixture's size floor is below its trace, and above the trace's TNT bits alone.
+    expect(Object.keys(fx.floorByFixture).sort()).toEqual(names);
+    for (const n of names) {
+      expect(fx.floorByFixture[n]).toBeGreaterThan(0.1);
+      expect(fx.floorByFixture[n]).toBeLessThan(fx.byFixture[n]);
+    }
     const pt = out.ptDecode as Record<string, number>;
     // Return compression turns the loop's returns into TNT bits.
     expect(pt['pt-retcompBytes']).toBeGreaterThan(0);

@@ -9,3 +9,5 @@ export type { FlowDecodeOptions, FlowError, FlowResult } from './pt-flow-decoder
 export { instructionCounts, BlockWalkError } from './block-counts';
 export type { InstructionCount, BlockCountOptions } from './block-counts';
 export { runTraceBench } from './trace-bench';
+export { ptSizeFloor } from './pt-size-floor';
+export type { PtSizeFloor } from './pt-size-floor';

@@ -14,7 +14,7 @@ import {
   sidebandPath,
 } from '@fasmcov/tracer';
 import type { EdgesDocument } from '@fasmcov/tracer';
-import { dumpPackets, readRunInfo, runEdges, runImage } from '@fasmcov/report';
+import { dumpPackets, ptSizeFloor, readRunInfo, runEdges, runImage } from '@fasmcov/report';
 import { buildOracle, oracleFlow, oracleMissing } from './helpers/ipt-oracle';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
@@ -82,6 +82,14 @@ describe.each(FIXTURES)('%s', (name) => {
     const compressed = tntBits(trace) - conditional;
     expect(compressed).toBeGreaterThan(returns / 2);
     expect(compressed).toBeLessThanOrEqual(returns);
+    // The size floor counts the same bits and is below the trace by its TIPs at least.
+    const floor = ptSizeFloor(trace);
+    expect(floor.tntBits).toBe(tntBits(trace));
+    const tipBytes = dumpPackets(trace)
+      .packets.filter((p) => p.packet.type === 'tip')
+      .reduce((n, p) => n + p.size, 0);
+    expect(floor.bytes).toBeLessThanOrEqual(trace.length - tipBytes);
+    expect(floor.bytes).toBeGreaterThanOrEqual(Math.ceil(floor.tntBits / 6) + 18);
     process.stdout.write(
       `${name}: ${trace.length} bytes, ${info.tracedInstructions} instructions, ` +
         `${((trace.length * 8) / info.tracedInstructions).toFixed(3)} bits/instr, ` +
