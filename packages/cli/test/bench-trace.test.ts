@@ -11,6 +11,7 @@ interface WorkloadResult {
   ms: Record<string, number>;
   overhead: Record<string, number>;
   medianOverhead: Record<string, number>;
+  overheadRange: Record<string, [number, number]>;
 }
 
 describe('fasmcov bench trace', () => {
@@ -35,6 +36,9 @@ describe('fasmcov bench trace', () => {
         expect(w.ms[c]).toBeGreaterThan(0);
         expect(w.overhead[c]).toBeCloseTo(w.ms[c] / w.ms.none - 1, 10);
         expect(Number.isFinite(w.medianOverhead[c])).toBe(true);
+        const [lo, hi] = w.overheadRange[c];
+        expect(lo).toBeLessThanOrEqual(w.medianOverhead[c]);
+        expect(hi).toBeGreaterThanOrEqual(w.medianOverhead[c]);
       }
     }
     // PT size on every fs fixture: the totals are the sums of the fixtures' own runs.

@@ -148,6 +148,8 @@ interface WorkloadResult {
   overhead: Record<string, number>;
   /** Median over the rounds of (configuration's best / no-recorder's best in that round) - 1. */
   medianOverhead: Record<string, number>;
+  /** Lowest and highest per-round overhead: how far this machine's noise spreads them. */
+  overheadRange: Record<string, [number, number]>;
 }
 
 /**
@@ -182,16 +184,21 @@ function measure(w: WorkloadSpec, rounds: number, dir: string, log: (l: string) 
     ms: {},
     overhead: {},
     medianOverhead: {},
+    overheadRange: {},
   };
   for (const c of CONFIGS) result.ms[c.name] = Math.min(...ms[c.name]);
   for (const c of CONFIGS) {
     result.overhead[c.name] = result.ms[c.name] / result.ms.none - 1;
     result.medianOverhead[c.name] = median(ratios[c.name]);
+    result.overheadRange[c.name] = [Math.min(...ratios[c.name]), Math.max(...ratios[c.name])];
   }
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
   const cells = CONFIGS.map((c) => {
     const o =
-      c.name === 'none' ? '' : ` ${pct(result.overhead[c.name])} (${pct(result.medianOverhead[c.name])})`;
+      c.name === 'none'
+        ? ''
+        : ` ${pct(result.overhead[c.name])} (${pct(result.medianOverhead[c.name])}, ` +
+          `${result.overheadRange[c.name].map(pct).join('..')})`;
     return `${c.name} ${result.ms[c.name].toFixed(0)} ms${o}`;
   });
   log(`trace: ${w.name.padEnd(16)} ${String(result.instructions).padStart(10)} insns  ${cells.join(', ')}`);
@@ -321,7 +328,8 @@ export async function runTraceBench(ctx: BenchLog): Promise<unknown> {
       `trace: best ms of ${rounds} rounds (configurations alternated, each in a new process timing ` +
         `${RUNS_PER_CHILD - 1} runs after a warm-up run) and its overhead against 'none' (no recorder; ` +
         `'no-hook-code' compiles blocks without branch reporting; 'busy-core' is none with another thread ` +
-        `spinning on the second core, as PT's encoding worker does while it has records), in brackets the median per-round overhead`,
+        `spinning on the second core, as PT's encoding worker does while it has records), in brackets the median per-round overhead and the lowest..highest ` +
+        `per-round overhead (how far this machine's noise spreads them)`,
     );
     const result: Record<string, unknown> = {};
     for (const w of workloads) result[w.name] = measure(w, rounds, dir, ctx.log);
