@@ -1,15 +1,13 @@
 // How small a PT trace of the same run could be: a lower bound on its size, read from the trace,
 // that no encoder following the SDM's packet formats and the rules can go below. It tells
 // a size goal (bits per instruction) that cannot be met from one that is not met yet.
-import { LastIp } from '@fasmcov/tracer';
+import { IP_PAYLOAD_SIZE, LastIp, PSB_SIZE } from '@fasmcov/tracer';
 import { dumpPackets } from './pt-packet-decoder';
 
 /** Bits in a short TNT (a byte: header bit, up to six bits, stop bit); a long TNT has 47 in 8. */
 const BITS_PER_TNT_BYTE = 6;
-/** Bytes of PSB (16) and PSBEND (2): a decoder can only start at a PSB+. */
-const FIRST_PSB_BYTES = 18;
-/** Payload bytes by IPBytes. */
-const IP_PAYLOAD = [0, 2, 4, 6, 6, -1, 8];
+/** Bytes of a PSB and a PSBEND (2): a decoder can only start at a PSB+. */
+const FIRST_PSB_BYTES = PSB_SIZE + 2;
 
 export interface PtSizeFloor {
   /** TNT bits: one per conditional branch and per compressed return. */
@@ -37,18 +35,19 @@ export function ptSizeFloor(trace: Uint8Array): PtSizeFloor {
   const { packets, errors } = dumpPackets(trace);
   if (errors.length > 0) throw errors[0];
   const last = new LastIp();
+  /** The last IP before each packet: compress() finds the packet's shortest form against it. */
+  const before = new LastIp();
   const floor: PtSizeFloor = { tntBits: 0, filterPackets: 0, filterBytes: 0, bytes: 0 };
   for (const { packet } of packets) {
     if (packet.type === 'tnt') floor.tntBits += packet.count;
     else if (packet.type === 'psb') last.reset();
     else if ('ipBytes' in packet) {
-      const shortest = new LastIp();
-      shortest.low = last.low;
-      shortest.high = last.high;
+      before.low = last.low;
+      before.high = last.high;
       const carries = last.update(packet.ipBytes, packet.ipLow, packet.ipHigh);
       if (packet.type !== 'tip-pge' && packet.type !== 'tip-pgd') continue;
       floor.filterPackets++;
-      floor.filterBytes += carries ? 1 + IP_PAYLOAD[shortest.compress(last.low, last.high)] : 1;
+      floor.filterBytes += carries ? 1 + IP_PAYLOAD_SIZE[before.compress(last.low, last.high)] : 1;
     }
   }
   floor.bytes = Math.ceil(floor.tntBits / BITS_PER_TNT_BYTE) + floor.filterBytes + FIRST_PSB_BYTES;
